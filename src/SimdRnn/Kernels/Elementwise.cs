@@ -1,0 +1,54 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace SimdRnn.Kernels;
+
+/// <summary>Small element-wise kernels used by back-propagation. No method allocates.</summary>
+public static partial class Elementwise
+{
+    /// <summary>
+    /// The back-propagation of <c>h = tanh(a)</c> given <c>h</c>: <c>da[i] = (1 − h[i]²) · dh[i]</c>.
+    /// <paramref name="da"/> may be the same span as <paramref name="dh"/>.
+    /// </summary>
+    /// <param name="h">The tanh outputs.</param>
+    /// <param name="dh">The gradient with respect to <c>h</c>.</param>
+    /// <param name="da">The gradient with respect to the pre-activation <c>a</c>.</param>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> da)
+    {
+        Guard.SameLength(dh.Length, h.Length, nameof(dh));
+        Guard.SameLength(da.Length, h.Length, nameof(da));
+        if (Vector.IsHardwareAccelerated && h.Length >= Vector<float>.Count) Simd.TanhBackward(h, dh, da);
+        else Scalar.TanhBackward(h, dh, da);
+    }
+
+    /// <summary>The scalar twin.</summary>
+    internal static class Scalar
+    {
+        public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> da)
+        {
+            for (int i = 0; i < h.Length; i++) da[i] = (1f - h[i] * h[i]) * dh[i];
+        }
+    }
+
+    /// <summary>The vectorized kernel; requires length ≥ Vector&lt;float&gt;.Count.</summary>
+    internal static class Simd
+    {
+        public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> da)
+        {
+            ref float hRef = ref MemoryMarshal.GetReference(h);
+            ref float dhRef = ref MemoryMarshal.GetReference(dh);
+            ref float daRef = ref MemoryMarshal.GetReference(da);
+            int n = h.Length, count = Vector<float>.Count;
+            // The last vector is computed from the inputs before anything is stored, so da may alias dh.
+            int last = n - count;
+            var tail = Step(Vector.LoadUnsafe(ref hRef, (nuint)last), Vector.LoadUnsafe(ref dhRef, (nuint)last));
+            for (int i = 0; i < last; i += count)
+                Step(Vector.LoadUnsafe(ref hRef, (nuint)i), Vector.LoadUnsafe(ref dhRef, (nuint)i)).StoreUnsafe(ref daRef, (nuint)i);
+            tail.StoreUnsafe(ref daRef, (nuint)last);
+
+            // (1 − h²)·dh = dh − h·(h·dh)
+            static Vector<float> Step(Vector<float> hv, Vector<float> dhv) => Vector.MultiplyAddEstimate(-hv, hv * dhv, dhv);
+        }
+    }
+}
