@@ -1,1 +1,4 @@
-BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+using BenchmarkDotNet.Running;
+
+// Run a suite with e.g. `dotnet run -c Release --project benchmarks/SimdRnn.Benchmarks -- --filter '*Gemv*'`.
+BenchmarkSwitcher.FromAssembly(typeof(SimdRnn.Benchmarks.BenchConfig).Assembly).Run(args);
