@@ -22,16 +22,32 @@ public static partial class Elementwise
         else Scalar.TanhBackward(h, dh, da);
     }
 
-    /// <summary>The scalar twin.</summary>
+    /// <summary>Computes <c>y[i] += x[i]</c> (a bias gradient accumulates this way).</summary>
+    /// <param name="x">The values to add.</param>
+    /// <param name="y">The accumulator, the same length as <paramref name="x"/>; it must not overlap <paramref name="x"/>.</param>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    public static void Accumulate(ReadOnlySpan<float> x, Span<float> y)
+    {
+        Guard.SameLength(y.Length, x.Length, nameof(y));
+        if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count) Simd.Accumulate(x, y);
+        else Scalar.Accumulate(x, y);
+    }
+
+    /// <summary>The scalar twins.</summary>
     internal static class Scalar
     {
         public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> da)
         {
             for (int i = 0; i < h.Length; i++) da[i] = (1f - h[i] * h[i]) * dh[i];
         }
+
+        public static void Accumulate(ReadOnlySpan<float> x, Span<float> y)
+        {
+            for (int i = 0; i < x.Length; i++) y[i] += x[i];
+        }
     }
 
-    /// <summary>The vectorized kernel; requires length ≥ Vector&lt;float&gt;.Count.</summary>
+    /// <summary>The vectorized kernels; they require length ≥ Vector&lt;float&gt;.Count.</summary>
     internal static class Simd
     {
         public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> da)
@@ -49,6 +65,23 @@ public static partial class Elementwise
 
             // (1 − h²)·dh = dh − h·(h·dh)
             static Vector<float> Step(Vector<float> hv, Vector<float> dhv) => Vector.MultiplyAddEstimate(-hv, hv * dhv, dhv);
+        }
+
+        public static void Accumulate(ReadOnlySpan<float> x, Span<float> y)
+        {
+            ref float xRef = ref MemoryMarshal.GetReference(x);
+            ref float yRef = ref MemoryMarshal.GetReference(y);
+            int n = x.Length, count = Vector<float>.Count;
+            int i = 0;
+            for (; i <= n - count; i += count)
+                (Vector.LoadUnsafe(ref yRef, (nuint)i) + Vector.LoadUnsafe(ref xRef, (nuint)i)).StoreUnsafe(ref yRef, (nuint)i);
+            if (i < n)
+            {
+                // One overlapping vector over the last Count elements; only its new lanes change.
+                int last = n - count;
+                var old = Vector.LoadUnsafe(ref yRef, (nuint)last);
+                Vector.ConditionalSelect(VectorTail.NewLanes(n), old + Vector.LoadUnsafe(ref xRef, (nuint)last), old).StoreUnsafe(ref yRef, (nuint)last);
+            }
         }
     }
 }
