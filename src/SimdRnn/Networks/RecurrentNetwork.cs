@@ -1,0 +1,124 @@
+namespace SimdRnn.Networks;
+
+/// <summary>
+/// An immutable stack of recurrent layers (Elman RNN, GRU or LSTM; uni- or bidirectional) with an optional dense
+/// readout, with PyTorch's semantics, parameter names and shapes. Weights never change after construction, so one
+/// network serves any number of threads, each with its own <see cref="RecurrentState"/> (streaming) or
+/// <see cref="RecurrentSession"/> (whole sequences).
+/// </summary>
+public sealed class RecurrentNetwork
+{
+    private readonly float[] _parameters;
+    private readonly float[] _derived;
+
+    private RecurrentNetwork(RecurrentLayout layout, float[] parameters)
+    {
+        Layout = layout;
+        _parameters = parameters;
+        _derived = new float[DerivedBiases.Length(layout.Spec)];
+        DerivedBiases.Compute(layout, _parameters, _derived);
+    }
+
+    /// <summary>The architecture.</summary>
+    public RecurrentSpec Spec => Layout.Spec;
+
+    /// <summary>Every parameter tensor: PyTorch's name (without a module prefix), shape and place in <see cref="Parameters"/>.</summary>
+    public IReadOnlyList<TensorSlot> Tensors => Layout.Tensors;
+
+    /// <summary>All parameters in one buffer, in the order of <see cref="Tensors"/>.</summary>
+    public ReadOnlySpan<float> Parameters => _parameters;
+
+    /// <summary>The number of parameters.</summary>
+    public int ParameterCount => Layout.Count;
+
+    internal RecurrentLayout Layout { get; }
+
+    internal ReadOnlySpan<float> DerivedBiasSpan => _derived;
+
+    /// <summary>The tensor called <paramref name="name"/> (e.g. <c>weight_hh_l0</c>, <c>head.weight</c>).</summary>
+    /// <param name="name">A name from <see cref="Tensors"/>.</param>
+    /// <returns>The tensor's elements, row-major.</returns>
+    /// <exception cref="KeyNotFoundException">The network has no such tensor.</exception>
+    public ReadOnlySpan<float> Tensor(string name)
+    {
+        var slot = Layout.Find(name) ?? throw new KeyNotFoundException($"The network has no tensor '{name}'.");
+        return _parameters.AsSpan(slot.Offset, slot.Length);
+    }
+
+    /// <summary>Creates a network from its flat parameters (copied), in the order of the layout's tensors.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="parameters">All parameters, <see cref="TensorsOf"/> order.</param>
+    /// <returns>The network.</returns>
+    /// <exception cref="ArgumentException">The parameter count does not match.</exception>
+    public static RecurrentNetwork FromParameters(RecurrentSpec spec, ReadOnlySpan<float> parameters)
+    {
+        var layout = new RecurrentLayout(spec);
+        Guard.Length(parameters, layout.Count, nameof(parameters));
+        return new RecurrentNetwork(layout, parameters.ToArray());
+    }
+
+    /// <summary>The tensors (names, shapes, offsets) a network of <paramref name="spec"/> has.</summary>
+    /// <param name="spec">The architecture.</param>
+    /// <returns>The tensors in buffer order.</returns>
+    public static IReadOnlyList<TensorSlot> TensorsOf(RecurrentSpec spec) => new RecurrentLayout(spec).Tensors;
+
+    /// <summary>
+    /// Creates a network from named tensors (PyTorch's state_dict names without a module prefix). Every tensor the
+    /// architecture has must be present with its exact shape, and no other.
+    /// </summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="tensors">Name → (shape, row-major elements).</param>
+    /// <returns>The network.</returns>
+    /// <exception cref="ArgumentException">A tensor is missing, extra or mis-shaped; the message names it with the expected and actual shape.</exception>
+    public static RecurrentNetwork FromTensors(RecurrentSpec spec, IReadOnlyDictionary<string, (int[] Shape, float[] Data)> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var layout = new RecurrentLayout(spec);
+        var parameters = new float[layout.Count];
+        foreach (var slot in layout.Tensors)
+        {
+            if (!tensors.TryGetValue(slot.Name, out var tensor))
+                throw new ArgumentException($"Tensor '{slot.Name}' is missing (expected shape [{string.Join(", ", slot.Shape)}]).", nameof(tensors));
+            if (!tensor.Shape.AsSpan().SequenceEqual(slot.Shape) || tensor.Data.Length != slot.Length)
+                throw new ArgumentException($"Tensor '{slot.Name}' has shape [{string.Join(", ", tensor.Shape)}], expected [{string.Join(", ", slot.Shape)}].", nameof(tensors));
+            tensor.Data.CopyTo(parameters, slot.Offset);
+        }
+        foreach (var name in tensors.Keys)
+            if (layout.Find(name) is null)
+                throw new ArgumentException($"Tensor '{name}' is not part of a {spec.Cell} network with {spec.Layers} layer(s), " +
+                                            $"{(spec.Bidirectional ? "bidirectional" : "unidirectional")}, bias {spec.Bias}, readout {spec.ReadoutSize}.", nameof(tensors));
+        return new RecurrentNetwork(layout, parameters);
+    }
+
+    /// <summary>
+    /// Creates a network initialized as PyTorch does: every recurrent weight and bias uniform in ±1/√H, the readout's
+    /// uniform in ±1/√(D·H). Deterministic for a seed.
+    /// </summary>
+    /// <param name="spec">The architecture.</param>
+    /// <param name="seed">The random seed.</param>
+    /// <returns>The network.</returns>
+    public static RecurrentNetwork CreateRandom(RecurrentSpec spec, int seed)
+    {
+        var layout = new RecurrentLayout(spec);
+        var parameters = new float[layout.Count];
+        var random = new Random(seed);
+        foreach (var slot in layout.Tensors)
+        {
+            double bound = slot.Name.StartsWith("head.", StringComparison.Ordinal) ? 1 / Math.Sqrt(spec.LayerOutputSize) : 1 / Math.Sqrt(spec.HiddenSize);
+            for (int k = 0; k < slot.Length; k++) parameters[slot.Offset + k] = (float)((random.NextDouble() * 2 - 1) * bound);
+        }
+        return new RecurrentNetwork(layout, parameters);
+    }
+
+    internal static RecurrentNetwork Wrap(RecurrentLayout layout, float[] parameters) => new(layout, parameters);
+
+    /// <summary>A streaming state for <paramref name="batch"/> independent streams (unidirectional networks only).</summary>
+    /// <param name="batch">B, the number of streams stepped together (≥ 1).</param>
+    /// <returns>A state with zero h (and c); use it from one thread at a time.</returns>
+    /// <exception cref="InvalidOperationException">The network is bidirectional (it needs whole sequences).</exception>
+    public RecurrentState CreateState(int batch = 1) => new(this, batch);
+
+    /// <summary>A workspace for running whole sequences; use it from one thread at a time.</summary>
+    /// <returns>The session.</returns>
+    public RecurrentSession CreateSession() => new(this);
+}

@@ -1,0 +1,136 @@
+using SimdRnn.Kernels;
+
+namespace SimdRnn.Networks;
+
+/// <summary>
+/// The streaming state of B independent streams through a unidirectional <see cref="RecurrentNetwork"/>: h (and c)
+/// for every layer, [L, B, H], persisting between <see cref="Step"/> calls until <see cref="Reset"/>. It owns the
+/// scratch a step needs, so a step allocates nothing. One thread at a time; the network itself is shared.
+/// </summary>
+public sealed class RecurrentState
+{
+    private readonly float[] _hidden, _cell;         // [L, B, H]
+    private readonly float[] _nextHidden, _nextCell; // [B, H]
+    private readonly float[] _projection, _recurrent; // [B, G·H]
+    private readonly float[] _resetHidden, _gates;   // GRU without linear-before-reset: [B, H], [B, 2H]
+
+    internal RecurrentState(RecurrentNetwork network, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        Guard.Positive(batch, nameof(batch));
+        var spec = network.Spec;
+        if (spec.Bidirectional)
+            throw new InvalidOperationException("A bidirectional network needs whole sequences: use a RecurrentSession.");
+        Network = network;
+        Batch = batch;
+        int bh = batch * spec.HiddenSize, lbh = spec.Layers * bh, bgh = batch * spec.Gates * spec.HiddenSize;
+        bool resetForm = spec.Cell == CellKind.Gru && !spec.LinearBeforeReset;
+        _hidden = new float[lbh];
+        _cell = new float[spec.HasCellState ? lbh : 0];
+        _nextHidden = new float[bh];
+        _nextCell = new float[spec.HasCellState ? bh : 0];
+        _projection = new float[bgh];
+        _recurrent = new float[bgh];
+        _resetHidden = new float[resetForm ? bh : 0];
+        _gates = new float[resetForm ? 2 * bh : 0];
+    }
+
+    /// <summary>The network this state runs.</summary>
+    public RecurrentNetwork Network { get; }
+
+    /// <summary>B, the number of streams.</summary>
+    public int Batch { get; }
+
+    /// <summary>h of every layer, [L, B, H].</summary>
+    public ReadOnlySpan<float> Hidden => _hidden;
+
+    /// <summary>c of every layer, [L, B, H] (LSTM; empty otherwise).</summary>
+    public ReadOnlySpan<float> Cell => _cell;
+
+    /// <summary>The length of a snapshot: h and c together.</summary>
+    public int SnapshotLength => _hidden.Length + _cell.Length;
+
+    /// <summary>Sets h (and c) back to zero.</summary>
+    public void Reset()
+    {
+        Array.Clear(_hidden);
+        Array.Clear(_cell);
+    }
+
+    /// <summary>Writes h then c into <paramref name="destination"/> (<see cref="SnapshotLength"/> floats).</summary>
+    /// <param name="destination">Receives the snapshot.</param>
+    /// <exception cref="ArgumentException">The length differs from <see cref="SnapshotLength"/>.</exception>
+    public void Save(Span<float> destination)
+    {
+        Guard.Length(destination, SnapshotLength, nameof(destination));
+        _hidden.CopyTo(destination);
+        _cell.CopyTo(destination.Slice(_hidden.Length));
+    }
+
+    /// <summary>Restores h then c from a snapshot made by <see cref="Save"/> (or written by hand, [L, B, H] each).</summary>
+    /// <param name="source">The snapshot.</param>
+    /// <exception cref="ArgumentException">The length differs from <see cref="SnapshotLength"/>; nothing changes then.</exception>
+    public void Restore(ReadOnlySpan<float> source)
+    {
+        Guard.Length(source, SnapshotLength, nameof(source));
+        source.Slice(0, _hidden.Length).CopyTo(_hidden);
+        source.Slice(_hidden.Length).CopyTo(_cell);
+    }
+
+    /// <summary>Copies this state into <paramref name="other"/>, a state of the same network and batch.</summary>
+    /// <param name="other">The destination.</param>
+    /// <exception cref="ArgumentException">The other state belongs to another network or batch size.</exception>
+    public void CopyTo(RecurrentState other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (!ReferenceEquals(other.Network, Network) || other.Batch != Batch)
+            throw new ArgumentException("The other state belongs to another network or batch size.", nameof(other));
+        _hidden.CopyTo(other._hidden, 0);
+        _cell.CopyTo(other._cell, 0);
+    }
+
+    /// <summary>
+    /// One time step for all B streams: <paramref name="input"/> [B, I] in, <paramref name="output"/>
+    /// [B, <see cref="RecurrentSpec.OutputSize"/>] out (the readout's, or the top layer's h). Allocates nothing.
+    /// </summary>
+    /// <param name="input">B·I floats.</param>
+    /// <param name="output">B·OutputSize floats.</param>
+    /// <exception cref="ArgumentException">A length does not fit; the state is then unchanged.</exception>
+    public void Step(ReadOnlySpan<float> input, Span<float> output)
+    {
+        var spec = Network.Spec;
+        Guard.Length(input, (long)Batch * spec.InputSize, nameof(input));
+        Guard.Length(output, (long)Batch * spec.OutputSize, nameof(output));
+        ReadOnlySpan<float> parameters = Network.Parameters, derived = Network.DerivedBiasSpan;
+        var layout = Network.Layout;
+        int h = spec.HiddenSize, gh = spec.Gates * h, bh = Batch * h;
+        ReadOnlySpan<float> layerInput = input;
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            int inputSize = l == 0 ? spec.InputSize : h;
+            var w = layout.Layer(l, 0);
+            // P = x·W_ihᵀ + b, then the cell step from this layer's h (and c).
+            MatrixOps.BroadcastRows(DerivedBiases.Projection(spec, derived, l, 0), Batch, _projection);
+            MatrixOps.MultiplyTransposed(layerInput, Batch, inputSize, parameters.Slice(w.InputWeights, gh * inputSize), gh, _projection, accumulate: true);
+            Span<float> hidden = _hidden.AsSpan(l * bh, bh);
+            Span<float> cell = spec.HasCellState ? _cell.AsSpan(l * bh, bh) : default;
+            RecurrentStep.Forward(spec, Batch, _projection, parameters.Slice(w.RecurrentWeights, gh * h), DerivedBiases.ResetBias(spec, derived, l, 0),
+                hidden, _nextHidden, cell, _nextCell, default, _resetHidden, _recurrent, _gates);
+            _nextHidden.CopyTo(hidden);
+            _nextCell.CopyTo(cell);
+            layerInput = hidden;
+        }
+
+        if (spec.ReadoutSize > 0)
+        {
+            int o = spec.ReadoutSize;
+            MatrixOps.BroadcastRows(parameters.Slice(layout.HeadBias, o), Batch, output);
+            MatrixOps.MultiplyTransposed(layerInput, Batch, h, parameters.Slice(layout.HeadWeights, o * h), o, output, accumulate: true);
+            if (spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.Sigmoid(output, output);
+        }
+        else
+        {
+            layerInput.CopyTo(output);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using SimdRnn.Cells;
+
+namespace SimdRnn.Networks;
+
+/// <summary>One time step of one layer and direction for B streams, shared by sequence mode and streaming mode.</summary>
+internal static class RecurrentStep
+{
+    /// <summary>
+    /// Given the input projections <paramref name="projection"/> [B, G·H] (biases folded in) and the previous states,
+    /// computes <c>Q = H_prev·W_hhᵀ</c> with one product for all streams, then one fused cell pass per stream.
+    /// <paramref name="cache"/> [B, S] receives the history a backward pass needs (empty in inference);
+    /// <paramref name="resetHidden"/> [B, H] receives r ⊙ h_prev for the GRU without linear-before-reset.
+    /// <paramref name="q"/> (≥ B·G·H) and <paramref name="gates"/> (≥ B·2H, that GRU form in inference) are scratch.
+    /// </summary>
+    public static void Forward(RecurrentSpec spec, int batch, ReadOnlySpan<float> projection, ReadOnlySpan<float> whh, ReadOnlySpan<float> bhn,
+        ReadOnlySpan<float> hPrev, Span<float> hNext, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> cache, Span<float> resetHidden,
+        Span<float> q, Span<float> gates)
+    {
+        int h = spec.HiddenSize, gh = spec.Gates * h;
+        bool keep = !cache.IsEmpty;
+        int cacheWidth = keep ? cache.Length / batch : 0;
+        q = q.Slice(0, batch * gh);
+        if (spec.Cell == CellKind.Gru && !spec.LinearBeforeReset)
+        {
+            // r, z from Q_rz = H_prev·W_h[rz]ᵀ; then Q_n = (r ⊙ H_prev)·W_hnᵀ; then n and h.
+            int h2 = 2 * h;
+            Span<float> qrz = q.Slice(0, batch * h2);
+            MatrixOps.MultiplyTransposed(hPrev, batch, h, whh.Slice(0, h2 * h), h2, qrz, accumulate: false);
+            for (int b = 0; b < batch; b++)
+            {
+                Span<float> g = keep ? cache.Slice(b * cacheWidth, h2) : gates.Slice(b * h2, h2);
+                GruCell.ResetGate(projection.Slice(b * gh, gh), qrz.Slice(b * h2, h2), hPrev.Slice(b * h, h), resetHidden.Slice(b * h, h), g);
+            }
+            Span<float> qn = q.Slice(batch * h2, batch * h);
+            MatrixOps.MultiplyTransposed(resetHidden, batch, h, whh.Slice(h2 * h, h * h), h, qn, accumulate: false);
+            for (int b = 0; b < batch; b++)
+            {
+                ReadOnlySpan<float> z = keep ? cache.Slice(b * cacheWidth + h, h) : gates.Slice(b * h2 + h, h);
+                GruCell.Candidate(projection.Slice(b * gh, gh), qn.Slice(b * h, h), bhn, z, hPrev.Slice(b * h, h), hNext.Slice(b * h, h),
+                    keep ? cache.Slice(b * cacheWidth + h2, h) : default);
+            }
+            return;
+        }
+
+        // Q = H_prev·W_hhᵀ for all B streams, then one fused cell pass per stream.
+        MatrixOps.MultiplyTransposed(hPrev, batch, h, whh, gh, q, accumulate: false);
+        for (int b = 0; b < batch; b++)
+        {
+            ReadOnlySpan<float> p = projection.Slice(b * gh, gh), qb = q.Slice(b * gh, gh);
+            Span<float> hb = hNext.Slice(b * h, h);
+            Span<float> cb = keep ? cache.Slice(b * cacheWidth, cacheWidth) : default;
+            switch (spec.Cell)
+            {
+                case CellKind.Rnn:
+                    RnnCell.Forward(spec.Nonlinearity, p, qb, hb);
+                    break;
+                case CellKind.Gru:
+                    GruCell.Forward(p, qb, bhn, hPrev.Slice(b * h, h), hb, cb);
+                    break;
+                default:
+                    LstmCell.Forward(p, qb, cPrev.Slice(b * h, h), cNext.Slice(b * h, h), hb, cb);
+                    break;
+            }
+        }
+    }
+}
