@@ -1,0 +1,100 @@
+using System.Numerics;
+
+namespace SimdRnn.Kernels;
+
+/// <summary>
+/// Dense matrix-matrix kernels (GEMM) over row-major, contiguous float32 matrices: the building blocks of sequence
+/// mode (all time steps' input projections at once), batches, and back-propagation through time.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Argument order is the same in all three methods: the first factor <c>a</c> followed by its shape <em>as stored</em>
+/// (rows, then columns), the second factor <c>b</c> followed by its one dimension not already given, then the
+/// output <c>c</c>. So <c>a</c> is <c>m × k</c> in <see cref="MultiplyTransposed"/> and <see cref="MultiplyAccumulate"/>
+/// but <c>k × m</c> in <see cref="TransposedMultiplyAccumulate"/>; <c>b</c> is <c>n × k</c> in the first and <c>k × n</c>
+/// in the other two; <c>c</c> is always <c>m × n</c>. Element <c>X[i, j]</c> of an <c>r × s</c> matrix is at <c>x[i * s + j]</c>.
+/// </para>
+/// <para>
+/// Every method validates its arguments once, then runs a register-blocked, cache-blocked vectorized path
+/// (<see cref="Vector{T}"/> with fused multiply-add where the hardware has it) or, where vectors are not accelerated,
+/// its scalar twin. Any sizes ≥ 0 are accepted, including 0 and sizes that are not multiples of the vector width.
+/// No method allocates. The output must not overlap either input. Sums are formed in float32 in an order that
+/// depends on the path; each output element is within the usual dot-product forward error bound
+/// <c>γ_(K+1) · (|C| + Σ_p |A·B|)</c>, <c>γ_n = n·u / (1 − n·u)</c>, <c>u = 2⁻²⁴</c>.
+/// </para>
+/// </remarks>
+public static partial class Gemm
+{
+    /// <summary>
+    /// Computes <c>C = A · Bᵀ</c>, or <c>C += A · Bᵀ</c> when <paramref name="accumulate"/> is true:
+    /// <c>C[i, j] = (accumulate ? C[i, j] : 0) + Σ_p A[i, p] · B[j, p]</c>.
+    /// For an input projection, <c>A</c> holds the inputs of all time steps and batch entries (<c>[T·B, I]</c>) and
+    /// <c>B</c> the weights (<c>[G·H, I]</c>).
+    /// </summary>
+    /// <param name="a">The left factor <c>A</c>, <paramref name="m"/> × <paramref name="k"/>, row-major.</param>
+    /// <param name="m">The number of rows of <c>A</c> and of <c>C</c> (M ≥ 0).</param>
+    /// <param name="k">The shared inner dimension: the number of columns of <c>A</c> and of <c>B</c> (K ≥ 0).</param>
+    /// <param name="b">The right factor <c>B</c>, <paramref name="n"/> × <paramref name="k"/>, row-major (it is used transposed).</param>
+    /// <param name="n">The number of rows of <c>B</c> and of columns of <c>C</c> (N ≥ 0).</param>
+    /// <param name="c">The output <c>C</c>, <paramref name="m"/> × <paramref name="n"/>, row-major; it must not overlap the inputs.</param>
+    /// <param name="accumulate">True to add the product to <c>C</c>; false to overwrite <c>C</c> (its old contents are ignored).</param>
+    /// <exception cref="ArgumentException">A length does not match the shape, or a dimension is negative.</exception>
+    public static void MultiplyTransposed(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate)
+    {
+        CheckDimensions(m, k, n);
+        Guard.Length(a, (long)m * k, nameof(a));
+        Guard.Length(b, (long)n * k, nameof(b));
+        Guard.Length(c, (long)m * n, nameof(c));
+        if (Vector.IsHardwareAccelerated) Simd.MultiplyTransposed(a, m, k, b, n, c, accumulate);
+        else Scalar.MultiplyTransposed(a, m, k, b, n, c, accumulate);
+    }
+
+    /// <summary>
+    /// Computes <c>C += A · B</c>: <c>C[i, j] += Σ_p A[i, p] · B[p, j]</c>
+    /// (back-propagation through a projection: <c>dX += dP · W</c>).
+    /// </summary>
+    /// <param name="a">The left factor <c>A</c>, <paramref name="m"/> × <paramref name="k"/>, row-major.</param>
+    /// <param name="m">The number of rows of <c>A</c> and of <c>C</c> (M ≥ 0).</param>
+    /// <param name="k">The inner dimension: the number of columns of <c>A</c> and of rows of <c>B</c> (K ≥ 0).</param>
+    /// <param name="b">The right factor <c>B</c>, <paramref name="k"/> × <paramref name="n"/>, row-major.</param>
+    /// <param name="n">The number of columns of <c>B</c> and of <c>C</c> (N ≥ 0).</param>
+    /// <param name="c">The accumulator <c>C</c>, <paramref name="m"/> × <paramref name="n"/>, row-major; it must not overlap the inputs.</param>
+    /// <exception cref="ArgumentException">A length does not match the shape, or a dimension is negative.</exception>
+    public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
+    {
+        CheckDimensions(m, k, n);
+        Guard.Length(a, (long)m * k, nameof(a));
+        Guard.Length(b, (long)k * n, nameof(b));
+        Guard.Length(c, (long)m * n, nameof(c));
+        if (Vector.IsHardwareAccelerated) Simd.MultiplyAccumulate(a, m, k, b, n, c);
+        else Scalar.MultiplyAccumulate(a, m, k, b, n, c);
+    }
+
+    /// <summary>
+    /// Computes <c>C += Aᵀ · B</c>: <c>C[i, j] += Σ_p A[p, i] · B[p, j]</c>
+    /// (a weight gradient summed over all rows: <c>dW += dPᵀ · X</c>).
+    /// </summary>
+    /// <param name="a">The left factor <c>A</c>, <paramref name="k"/> × <paramref name="m"/>, row-major (it is used transposed).</param>
+    /// <param name="k">The inner dimension: the number of rows of <c>A</c> and of <c>B</c> (K ≥ 0).</param>
+    /// <param name="m">The number of columns of <c>A</c> and of rows of <c>C</c> (M ≥ 0).</param>
+    /// <param name="b">The right factor <c>B</c>, <paramref name="k"/> × <paramref name="n"/>, row-major.</param>
+    /// <param name="n">The number of columns of <c>B</c> and of <c>C</c> (N ≥ 0).</param>
+    /// <param name="c">The accumulator <c>C</c>, <paramref name="m"/> × <paramref name="n"/>, row-major; it must not overlap the inputs.</param>
+    /// <exception cref="ArgumentException">A length does not match the shape, or a dimension is negative.</exception>
+    public static void TransposedMultiplyAccumulate(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c)
+    {
+        CheckDimensions(m, k, n);
+        Guard.Length(a, (long)k * m, nameof(a));
+        Guard.Length(b, (long)k * n, nameof(b));
+        Guard.Length(c, (long)m * n, nameof(c));
+        if (Vector.IsHardwareAccelerated) Simd.TransposedMultiplyAccumulate(a, k, m, b, n, c);
+        else Scalar.TransposedMultiplyAccumulate(a, k, m, b, n, c);
+    }
+
+    private static void CheckDimensions(int m, int k, int n)
+    {
+        Guard.NonNegative(m, nameof(m));
+        Guard.NonNegative(k, nameof(k));
+        Guard.NonNegative(n, nameof(n));
+    }
+}
