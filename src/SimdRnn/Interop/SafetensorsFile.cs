@@ -78,9 +78,9 @@ public sealed class SafetensorsFile
         long? remaining = stream.CanSeek ? Math.Max(0, stream.Length - stream.Position) : null;
         CheckHeaderLength(headerLength, remaining);
 
-        var header = new byte[headerLength];
-        got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        if (got < header.Length) throw HeaderPastEnd(headerLength, 8 + got);
+        // A stream may claim a header it does not have: read it in growing chunks, not one up-front allocation.
+        byte[] header = ReadUpTo(stream, (int)headerLength);
+        if (header.Length < (int)headerLength) throw HeaderPastEnd(headerLength, 8 + header.Length);
 
         byte[] data;
         if (remaining is long total)
@@ -195,6 +195,22 @@ public sealed class SafetensorsFile
                 throw new ModelFormatException(
                     $"Tensor '{info.Name}' is {SafetensorsDTypes.Name(info.DType)}, which does not convert to float32 (expected F32, F16, BF16 or F64).");
         }
+    }
+
+    /// <summary>Reads up to <paramref name="count"/> bytes, allocating only as data arrives.</summary>
+    private static byte[] ReadUpTo(Stream stream, int count)
+    {
+        var buffer = new byte[Math.Min(count, 1 << 16)];
+        int filled = 0;
+        while (filled < count)
+        {
+            if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(count, 2L * buffer.Length));
+            int n = stream.Read(buffer, filled, buffer.Length - filled);
+            if (n == 0) break;
+            filled += n;
+        }
+        if (filled < buffer.Length) Array.Resize(ref buffer, filled);
+        return buffer;
     }
 
     private static void CheckHeaderLength(ulong headerLength, long? available)
