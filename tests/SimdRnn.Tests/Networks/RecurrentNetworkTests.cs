@@ -1,0 +1,155 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using SimdRnn.Networks;
+using SimdRnn.Tests.Support;
+using SimdRnn.Training;
+
+namespace SimdRnn.Tests.Networks;
+
+/// <summary>Every cell, stack, direction, bias form, readout and layout against the naive double-precision reference.</summary>
+public class RecurrentNetworkTests
+{
+    // Outputs and states: |error| ≤ 1e-5·max(1, ‖expected‖∞) per tensor. Float32 rounding (2^-24 per operation), dot
+    // products of up to 80 terms, the activations' 3e-7 bound, over ≤ 5 steps and ≤ 2 layers with U(±1/√H) weights
+    // keep the error at a few 1e-7 of the O(1) values; relu layers can grow values a little above 1.
+    private const double OutputTolerance = 1e-5;
+
+    // Gradients: ‖error‖∞ ≤ 1e-4·‖expected‖∞ per tensor (elements cancel to near zero, so element-wise relative error is not used).
+    private const double GradientTolerance = 1e-4;
+
+    private static void Close(ReadOnlySpan<float> actual, double[]? expected, string what, RecurrentCase c)
+    {
+        Assert.NotNull(expected);
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = 1, worst = 0;
+        for (int k = 0; k < expected.Length; k++)
+        {
+            scale = Math.Max(scale, Math.Abs(expected[k]));
+            worst = Math.Max(worst, Math.Abs(actual[k] - expected[k]));
+        }
+        Assert.True(worst <= OutputTolerance * scale, $"{c}: {what}: max error {worst:E3} > {OutputTolerance:E0} × {scale:G4}");
+    }
+
+    [Property(MaxTest = 150)]
+    public Property Sequence_mode_matches_the_reference() =>
+        Prop.ForAll(RecurrentCase.Arbitrary(), c =>
+        {
+            var network = c.Network();
+            var spec = c.Spec;
+            var output = new float[c.T * c.B * spec.OutputSize];
+            var layerOutput = spec.ReadoutSize > 0 ? new float[c.T * c.B * spec.LayerOutputSize] : [];
+            var hN = new float[c.StateLength];
+            var cN = spec.HasCellState ? new float[c.StateLength] : [];
+            using var session = network.CreateSession();
+            session.Run(c.X, c.B, output, c.H0, c.C0, hN, cN, layerOutput);
+
+            var expected = c.Reference(network).Forward(RecurrentCase.AsDouble(c.X) ?? [], c.T, c.B, RecurrentCase.AsDouble(c.H0), RecurrentCase.AsDouble(c.C0));
+            if (c.T * c.B == 0) return;
+            Close(spec.ReadoutSize > 0 ? layerOutput : output, expected.Y, "y", c);
+            if (spec.ReadoutSize > 0) Close(output, expected.Out, "out", c);
+            Close(hN, expected.HN, "h_n", c);
+            if (spec.HasCellState) Close(cN, expected.CN, "c_n", c);
+        });
+
+    [Property(MaxTest = 150)]
+    public Property Gradients_match_the_reference() =>
+        Prop.ForAll(RecurrentCase.Arbitrary(maxSize: 24, maxSteps: 4, maxBatch: 3), c =>
+        {
+            var network = c.Network();
+            var spec = c.Spec;
+            using var trainer = new RecurrentTrainer(network);
+            trainer.Forward(c.X, c.B, c.H0, c.C0);
+            trainer.Backward(c.DOutput, c.DLayerOutput, c.DFinalHidden, c.DFinalCell);
+
+            // The reference's loss: Σ y·dy + Σ h_n·dh_n + Σ c_n·dc_n + Σ out·dout.
+            double[]? dy = RecurrentCase.AsDouble(spec.ReadoutSize > 0 ? c.DLayerOutput : c.DOutput);
+            double[]? dout = spec.ReadoutSize > 0 ? RecurrentCase.AsDouble(c.DOutput) : null;
+            var expected = c.Reference(network).Gradients(RecurrentCase.AsDouble(c.X) ?? [], c.T, c.B, RecurrentCase.AsDouble(c.H0), RecurrentCase.AsDouble(c.C0),
+                dy, RecurrentCase.AsDouble(c.DFinalHidden), RecurrentCase.AsDouble(c.DFinalCell), dout);
+            foreach (var slot in network.Tensors)
+                Assert.Null(Compare.NormRelative(trainer.Gradient(slot.Name), expected[slot.Name], GradientTolerance, $"{c}: {slot.Name}"));
+            Assert.Null(Compare.NormRelative(trainer.InputGradient, expected["x"], GradientTolerance, $"{c}: x"));
+            Assert.Null(Compare.NormRelative(trainer.InitialHiddenGradient, expected["h0"], GradientTolerance, $"{c}: h0"));
+            if (spec.HasCellState) Assert.Null(Compare.NormRelative(trainer.InitialCellGradient, expected["c0"], GradientTolerance, $"{c}: c0"));
+        });
+
+    [Property(MaxTest = 80)]
+    public Property Streaming_steps_equal_the_sequence_run() =>
+        Prop.ForAll(RecurrentCase.Arbitrary(unidirectional: true), c =>
+        {
+            var network = c.Network();
+            var spec = c.Spec with { BatchFirst = false };
+            network = RecurrentNetwork.FromParameters(spec, network.Parameters);
+            int outputSize = spec.OutputSize, perStep = c.B * spec.InputSize;
+            var whole = new float[c.T * c.B * outputSize];
+            var hN = new float[c.StateLength];
+            using (var session = network.CreateSession()) session.Run(c.X, c.B, whole, c.H0, c.C0, hN);
+
+            var state = network.CreateState(c.B);
+            if (c.WithInitialState) state.Restore([.. c.H0, .. c.C0]);
+            // Not bit-identical: a step multiplies one row by GEMV, a sequence all T·B rows by GEMM, which sum in
+            // another order; both are within float32 rounding of the exact values (see the reference properties).
+            var step = new float[c.B * outputSize];
+            for (int t = 0; t < c.T; t++)
+            {
+                state.Step(c.X.AsSpan(t * perStep, perStep), step);
+                Close(step, Array.ConvertAll(whole[(t * c.B * outputSize)..((t + 1) * c.B * outputSize)], v => (double)v), $"step {t}", c);
+            }
+            if (c.T > 0) Close(state.Hidden, Array.ConvertAll(hN, v => (double)v), "h", c);
+        });
+
+    [Fact]
+    public void Snapshot_restore_copy_and_reset_round_trip()
+    {
+        var network = RecurrentNetwork.CreateRandom(new RecurrentSpec(CellKind.Lstm, 5, 9) { Layers = 2 }, seed: 3);
+        var state = network.CreateState(batch: 2);
+        float[] x = Enumerable.Range(0, 10).Select(i => MathF.Sin(i)).ToArray();
+        var y = new float[18];
+        for (int k = 0; k < 3; k++) state.Step(x, y);
+        var snapshot = new float[state.SnapshotLength];
+        state.Save(snapshot);
+        Assert.Equal(2 * 2 * 2 * 9, snapshot.Length);
+
+        var copy = network.CreateState(batch: 2);
+        state.CopyTo(copy);
+        float[] a = new float[18], b = new float[18], c = new float[18];
+        state.Step(x, a);
+        copy.Step(x, b);
+        state.Restore(snapshot);
+        state.Step(x, c);
+        Assert.Equal(a, b);
+        Assert.Equal(a, c);
+
+        state.Reset();
+        Assert.All(state.Hidden.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(state.Cell.ToArray(), v => Assert.Equal(0f, v));
+        Assert.Equal("source", Assert.Throws<ArgumentException>(() => state.Restore(new float[5])).ParamName);
+        Assert.Throws<ArgumentException>(() => state.CopyTo(network.CreateState(batch: 3)));
+    }
+
+    [Fact]
+    public void Wrong_sizes_name_the_argument_and_change_nothing()
+    {
+        var network = RecurrentNetwork.CreateRandom(new RecurrentSpec(CellKind.Gru, 4, 6) { ReadoutSize = 2 }, seed: 1);
+        var state = network.CreateState(batch: 3);
+        state.Step(new float[12], new float[6]);
+        float[] before = state.Hidden.ToArray();
+        Assert.Equal("input", Assert.Throws<ArgumentException>(() => state.Step(new float[11], new float[6])).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentException>(() => state.Step(new float[12], new float[18])).ParamName);
+        Assert.Equal(before, state.Hidden.ToArray());
+
+        using var session = network.CreateSession();
+        Assert.Equal("input", Assert.Throws<ArgumentException>(() => session.Run(new float[13], 3, new float[6])).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentException>(() => session.Run(new float[12], 3, new float[5])).ParamName);
+        Assert.Equal("initialHidden", Assert.Throws<ArgumentException>(() => session.Run(new float[12], 3, new float[6], new float[17])).ParamName);
+        Assert.Equal("initialCell", Assert.Throws<ArgumentException>(() => session.Run(new float[12], 3, new float[6], default, new float[18])).ParamName);
+        Assert.Equal("batch", Assert.Throws<ArgumentOutOfRangeException>(() => session.Run(new float[12], 0, new float[6])).ParamName);
+
+        Assert.Throws<InvalidOperationException>(() =>
+            RecurrentNetwork.CreateRandom(new RecurrentSpec(CellKind.Gru, 4, 6) { Bidirectional = true }, 1).CreateState());
+        var e = Assert.Throws<ArgumentException>(() => RecurrentNetwork.FromTensors(new RecurrentSpec(CellKind.Rnn, 2, 3),
+            new Dictionary<string, (int[], float[])> { ["weight_ih_l0"] = ([3, 2], new float[6]) }));
+        Assert.Contains("'weight_hh_l0' is missing (expected shape [3, 3])", e.Message);
+    }
+}
