@@ -1,6 +1,3 @@
-using SimdRnn.Cells;
-using SimdRnn.Kernels;
-
 namespace SimdRnn.Networks;
 
 /// <summary>
@@ -10,11 +7,13 @@ namespace SimdRnn.Networks;
 /// <remarks>
 /// A network is immutable: its weights never change after construction, so one instance can be shared by any
 /// number of threads, each running its own <see cref="ElmanState"/>. Training works on a copy
-/// (<see cref="Training.ElmanTrainer"/>) and hands back a new network.
+/// (<see cref="Training.ElmanTrainer"/>) and hands back a new network. It is the seed's special case of a
+/// <see cref="RecurrentNetwork"/> (one RNN layer with a single bias and a sigmoid readout), whose parameter order
+/// Wxh, Whh, bh, Why, by is exactly PyTorch's <c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>,
+/// <c>head.weight</c>, <c>head.bias</c>; <see cref="Recurrent"/> exposes it.
 /// </remarks>
 public sealed class ElmanNetwork
 {
-    private readonly float[] _parameters;
 
     /// <summary>Creates a network from its parameters (copied), laid out as <see cref="ElmanTensors.All"/>.</summary>
     /// <param name="inputSize">I, the length of an input vector (≥ 1).</param>
@@ -24,15 +23,31 @@ public sealed class ElmanNetwork
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
     /// <exception cref="ArgumentException"><paramref name="parameters"/> has the wrong length.</exception>
     public ElmanNetwork(int inputSize, int hiddenSize, int outputSize, ReadOnlySpan<float> parameters)
-        : this(new ElmanLayout(inputSize, hiddenSize, outputSize), parameters)
+        : this(RecurrentNetwork.FromParameters(SpecOf(inputSize, hiddenSize, outputSize), parameters))
     {
     }
 
-    internal ElmanNetwork(ElmanLayout layout, ReadOnlySpan<float> parameters)
+    internal ElmanNetwork(RecurrentNetwork recurrent) => Recurrent = recurrent;
+
+    /// <summary>The same network as a general <see cref="RecurrentNetwork"/> (for PyTorch export, batches, sessions).</summary>
+    public RecurrentNetwork Recurrent { get; }
+
+    /// <summary>The seed's architecture as a <see cref="RecurrentSpec"/>: one tanh RNN layer, one bias, a sigmoid readout.</summary>
+    /// <param name="inputSize">I (≥ 1).</param>
+    /// <param name="hiddenSize">H (≥ 1).</param>
+    /// <param name="outputSize">O (≥ 1).</param>
+    /// <returns>The spec.</returns>
+    public static RecurrentSpec SpecOf(int inputSize, int hiddenSize, int outputSize)
     {
-        Guard.Length(parameters, layout.Count, nameof(parameters));
-        Layout = layout;
-        _parameters = parameters.ToArray();
+        Guard.Positive(inputSize, nameof(inputSize));
+        Guard.Positive(hiddenSize, nameof(hiddenSize));
+        Guard.Positive(outputSize, nameof(outputSize));
+        return new RecurrentSpec(CellKind.Rnn, inputSize, hiddenSize)
+        {
+            Bias = BiasMode.Single,
+            ReadoutSize = outputSize,
+            ReadoutActivation = ReadoutActivation.Sigmoid,
+        };
     }
 
     /// <summary>
@@ -47,34 +62,31 @@ public sealed class ElmanNetwork
     /// <returns>The new network.</returns>
     public static ElmanNetwork CreateRandom(int inputSize, int hiddenSize, int outputSize, int seed, float scale = 0.01f)
     {
-        var layout = new ElmanLayout(inputSize, hiddenSize, outputSize);
-        var p = new float[layout.Count];
+        var spec = SpecOf(inputSize, hiddenSize, outputSize);
+        var p = new float[RecurrentNetwork.TensorsOf(spec).Sum(t => t.Length)];
         var random = new Random(seed);
         // Draw in the seed document's order: Wxh, Whh, Why; biases stay zero.
-        FillGaussian(layout.Wxh(p.AsSpan()), random, scale);
-        FillGaussian(layout.Whh(p.AsSpan()), random, scale);
-        FillGaussian(layout.Why(p.AsSpan()), random, scale);
-        return new ElmanNetwork(layout, p);
+        int h = hiddenSize, wxh = h * inputSize, whh = h * h;
+        FillGaussian(p.AsSpan(0, wxh), random, scale);
+        FillGaussian(p.AsSpan(wxh, whh), random, scale);
+        FillGaussian(p.AsSpan(wxh + whh + h, outputSize * h), random, scale);
+        return new ElmanNetwork(RecurrentNetwork.FromParameters(spec, p));
     }
 
-    internal ElmanLayout Layout { get; }
-
-    internal ReadOnlySpan<float> ParameterSpan => _parameters;
-
     /// <summary>I, the length of one input vector.</summary>
-    public int InputSize => Layout.I;
+    public int InputSize => Recurrent.Spec.InputSize;
 
     /// <summary>H, the number of hidden units.</summary>
-    public int HiddenSize => Layout.H;
+    public int HiddenSize => Recurrent.Spec.HiddenSize;
 
     /// <summary>O, the number of outputs.</summary>
-    public int OutputSize => Layout.O;
+    public int OutputSize => Recurrent.Spec.ReadoutSize;
 
     /// <summary>The number of parameters: H·I + H·H + H + O·H + O.</summary>
-    public int ParameterCount => Layout.Count;
+    public int ParameterCount => Recurrent.ParameterCount;
 
     /// <summary>The weights, tensor by tensor.</summary>
-    public ElmanTensors Weights => Layout.View(_parameters);
+    public ElmanTensors Weights => ElmanTensors.Of(Recurrent.Spec, Recurrent.Parameters);
 
     /// <summary>Creates a new per-stream state (hidden state zero) with its own scratch buffers.</summary>
     /// <returns>A state that must be used by one thread at a time.</returns>
@@ -96,7 +108,7 @@ public sealed class ElmanNetwork
             throw new ArgumentException("The state was created by another network.", nameof(state));
         state.CheckSequence(inputs, outputs);
         state.Reset();
-        state.RunUnchecked(inputs, outputs);
+        state.Run(inputs, outputs);
     }
 
     private static void FillGaussian(Span<float> values, Random random, float scale)

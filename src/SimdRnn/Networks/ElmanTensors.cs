@@ -17,6 +17,14 @@ public readonly ref struct ElmanTensors
         All = all;
     }
 
+    /// <summary>Views a flat buffer in the order Wxh, Whh, bh, Why, by.</summary>
+    internal static ElmanTensors Of(RecurrentSpec spec, ReadOnlySpan<float> all)
+    {
+        int i = spec.InputSize, h = spec.HiddenSize, o = spec.ReadoutSize;
+        int whh = h * i, bh = whh + h * h, why = bh + h, by = why + o * h;
+        return new ElmanTensors(all.Slice(0, h * i), all.Slice(whh, h * h), all.Slice(bh, h), all.Slice(why, o * h), all.Slice(by, o), all);
+    }
+
     /// <summary>Wxh, hidden × input.</summary>
     public ReadOnlySpan<float> InputWeights { get; }
 
