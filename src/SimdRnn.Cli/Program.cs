@@ -1,42 +1,91 @@
 using System.CommandLine;
 using SimdRnn.Cli;
+using SimdRnn.Interop;
+using SimdRnn.Networks;
 
-var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 1000 };
-var lr = new Option<float>("--lr") { Description = "SGD learning rate.", DefaultValueFactory = _ => 0.1f };
-var clip = new Option<float>("--clip") { Description = "Element-wise gradient clip (0 = off).", DefaultValueFactory = _ => 5f };
-var hidden = new Option<int>("--hidden") { Description = "Hidden units.", DefaultValueFactory = _ => 25 };
-var seed = new Option<int>("--seed") { Description = "Seed of the N(0,1)·0.01 initial weights.", DefaultValueFactory = _ => 1 };
-
-var demo = new Command("demo", "Reproduce the seed document's run: train a 3-25-1 Elman RNN on its two-step data, then predict [1,1,1].")
+var root = new RootCommand("SimdRnn: small recurrent networks (RNN, GRU, LSTM) with SIMD kernels.")
 {
-    epochs, lr, clip, hidden, seed,
+    DemoCommand(),
+    RunCommand(),
 };
-demo.SetAction(parse =>
-{
-    var settings = new DemoSettings
-    {
-        Epochs = parse.GetValue(epochs),
-        LearningRate = parse.GetValue(lr),
-        Clip = parse.GetValue(clip),
-        Hidden = parse.GetValue(hidden),
-        Seed = parse.GetValue(seed),
-    };
-    string? error = settings switch
-    {
-        { Epochs: < 0 } => "--epochs must be zero or positive.",
-        { Hidden: < 1 } => "--hidden must be positive.",
-        { Clip: < 0 or float.NaN or float.PositiveInfinity } => "--clip must be zero (off) or a positive number.",
-        { LearningRate: float.NaN or float.PositiveInfinity or float.NegativeInfinity } => "--lr must be finite.",
-        _ => null,
-    };
-    if (error is not null)
-    {
-        Console.Error.WriteLine($"simdrnn demo: {error}");
-        return 2;
-    }
-    Demo.Run(settings, Console.Out);
-    return 0;
-});
-
-var root = new RootCommand("SimdRnn: small recurrent networks with SIMD kernels.") { demo };
 return root.Parse(args).Invoke();
+
+static Command DemoCommand()
+{
+    var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 1000 };
+    var lr = new Option<float>("--lr") { Description = "SGD learning rate.", DefaultValueFactory = _ => 0.1f };
+    var clip = new Option<float>("--clip") { Description = "Element-wise gradient clip (0 = off).", DefaultValueFactory = _ => 5f };
+    var hidden = new Option<int>("--hidden") { Description = "Hidden units.", DefaultValueFactory = _ => 25 };
+    var seed = new Option<int>("--seed") { Description = "Seed of the N(0,1)·0.01 initial weights.", DefaultValueFactory = _ => 1 };
+    var demo = new Command("demo", "Reproduce the seed document's run: train a 3-25-1 Elman RNN on its two-step data, then predict [1,1,1].")
+    {
+        epochs, lr, clip, hidden, seed,
+    };
+    demo.SetAction(parse =>
+    {
+        var settings = new DemoSettings
+        {
+            Epochs = parse.GetValue(epochs),
+            LearningRate = parse.GetValue(lr),
+            Clip = parse.GetValue(clip),
+            Hidden = parse.GetValue(hidden),
+            Seed = parse.GetValue(seed),
+        };
+        string? error = settings switch
+        {
+            { Epochs: < 0 } => "--epochs must be zero or positive.",
+            { Hidden: < 1 } => "--hidden must be positive.",
+            { Clip: < 0 or float.NaN or float.PositiveInfinity } => "--clip must be zero (off) or a positive number.",
+            { LearningRate: float.NaN or float.PositiveInfinity or float.NegativeInfinity } => "--lr must be finite.",
+            _ => null,
+        };
+        if (error is not null) return Fail("demo", error);
+        Demo.Run(settings, Console.Out);
+        return 0;
+    });
+    return demo;
+}
+
+static Command RunCommand()
+{
+    var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict of nn.RNN/GRU/LSTM (+ nn.Linear 'head.') as safetensors.", Required = true };
+    var input = new Option<string>("--input") { Description = "Inputs: 'x' [T,B,I], optional 'h0' [L·D,B,H] and 'c0'.", Required = true };
+    var output = new Option<string>("--output") { Description = "Outputs: 'y' [T,B,D·H], 'h_n', 'c_n' (LSTM), 'out' [T,B,O] (with a readout).", Required = true };
+    var nonlinearity = new Option<string?>("--nonlinearity") { Description = "Elman activation, overriding the file's metadata." };
+    nonlinearity.AcceptOnlyFromAmong("tanh", "relu");
+    var head = new Option<string?>("--head") { Description = "Readout activation, overriding the file's metadata." };
+    head.AcceptOnlyFromAmong("none", "sigmoid");
+    var batchFirst = new Option<bool>("--batch-first") { Description = "x, y and out are [B,T,·]." };
+    var run = new Command("run", "Run a PyTorch recurrent model over the sequences in a safetensors file.")
+    {
+        model, input, output, nonlinearity, head, batchFirst,
+    };
+    run.SetAction(parse =>
+    {
+        try
+        {
+            var (network, batch, steps) = RunModel.Run(new RunSettings
+            {
+                Model = parse.GetValue(model)!,
+                Input = parse.GetValue(input)!,
+                Output = parse.GetValue(output)!,
+                Nonlinearity = parse.GetValue(nonlinearity) switch { "relu" => Nonlinearity.Relu, "tanh" => Nonlinearity.Tanh, _ => null },
+                Head = parse.GetValue(head) switch { "sigmoid" => ReadoutActivation.Sigmoid, "none" => ReadoutActivation.None, _ => null },
+                BatchFirst = parse.GetResult(batchFirst) is null ? null : parse.GetValue(batchFirst),
+            });
+            Console.WriteLine($"{network.Spec.Cell} {network.Spec.Layers}×{(network.Spec.Bidirectional ? "bi" : "uni")} H={network.Spec.HiddenSize}: {batch} sequence(s) × {steps} steps → {parse.GetValue(output)}");
+            return 0;
+        }
+        catch (Exception e) when (e is ModelFormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            return Fail("run", e.Message);
+        }
+    });
+    return run;
+}
+
+static int Fail(string command, string message)
+{
+    Console.Error.WriteLine($"simdrnn {command}: {message.ReplaceLineEndings(" ")}");
+    return 1;
+}
