@@ -60,7 +60,7 @@ public static class PyTorchModel
     {
         ArgumentNullException.ThrowIfNull(file);
         options ??= new PyTorchLoadOptions();
-        string prefix = options.Prefix ?? FindPrefix(file);
+        string prefix = options.Prefix ?? DetectPrefix(file);
         var spec = InferSpec(file, prefix, options);
         var tensors = new Dictionary<string, (int[] Shape, float[] Data)>(StringComparer.Ordinal);
         foreach (var info in file.Tensors)
@@ -133,8 +133,13 @@ public static class PyTorchModel
     private static bool LooksRecurrent(string name) =>
         name.StartsWith("weight_", StringComparison.Ordinal) || name.StartsWith("bias_", StringComparison.Ordinal);
 
-    private static string FindPrefix(SafetensorsFile file)
+    /// <summary>The recurrent module's prefix in a state_dict: what precedes the shortest name ending in <c>weight_ih_l0</c>.</summary>
+    /// <param name="file">The file.</param>
+    /// <returns>The prefix, e.g. <c>"rnn."</c> or <c>""</c>.</returns>
+    /// <exception cref="ModelFormatException">No tensor name ends in <c>weight_ih_l0</c>.</exception>
+    public static string DetectPrefix(SafetensorsFile file)
     {
+        ArgumentNullException.ThrowIfNull(file);
         // The shortest such name: a file may also hold e.g. gradients as "grad.rnn.weight_ih_l0".
         string? best = null;
         foreach (var name in file.Names)

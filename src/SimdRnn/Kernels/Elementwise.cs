@@ -33,9 +33,22 @@ public static partial class Elementwise
         else Scalar.Accumulate(x, y);
     }
 
+    /// <summary>True when every element is finite (no NaN, no ±∞).</summary>
+    /// <param name="x">The values.</param>
+    /// <returns>Whether all are finite.</returns>
+    public static bool AllFinite(ReadOnlySpan<float> x) =>
+        Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count ? Simd.AllFinite(x) : Scalar.AllFinite(x);
+
     /// <summary>The scalar twins.</summary>
     internal static class Scalar
     {
+        public static bool AllFinite(ReadOnlySpan<float> x)
+        {
+            foreach (float v in x)
+                if (!float.IsFinite(v)) return false;
+            return true;
+        }
+
         public static void TanhBackward(ReadOnlySpan<float> h, ReadOnlySpan<float> dh, Span<float> da)
         {
             for (int i = 0; i < h.Length; i++) da[i] = (1f - h[i] * h[i]) * dh[i];
@@ -65,6 +78,22 @@ public static partial class Elementwise
 
             // (1 − h²)·dh = dh − h·(h·dh)
             static Vector<float> Step(Vector<float> hv, Vector<float> dhv) => Vector.MultiplyAddEstimate(-hv, hv * dhv, dhv);
+        }
+
+        public static bool AllFinite(ReadOnlySpan<float> x)
+        {
+            // v − v is 0 for every finite v and NaN for NaN and ±∞; an overlapping last vector covers the tail.
+            ref float xRef = ref MemoryMarshal.GetReference(x);
+            int n = x.Length, count = Vector<float>.Count;
+            var bad = Vector<int>.Zero;
+            for (int i = 0; i < n - count; i += count)
+            {
+                var v = Vector.LoadUnsafe(ref xRef, (nuint)i);
+                bad |= ~Vector.Equals(v - v, Vector<float>.Zero);
+            }
+            var last = Vector.LoadUnsafe(ref xRef, (nuint)(n - count));
+            bad |= ~Vector.Equals(last - last, Vector<float>.Zero);
+            return bad == Vector<int>.Zero;
         }
 
         public static void Accumulate(ReadOnlySpan<float> x, Span<float> y)

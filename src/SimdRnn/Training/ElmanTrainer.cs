@@ -46,8 +46,9 @@ public sealed class ElmanTrainer : IDisposable
         return _trainer.ComputeGradients(inputs, 1, targets);
     }
 
-    /// <summary>Applies the update with the gradients of the last <see cref="ComputeGradients"/>.</summary>
-    public void ApplyGradients() => _trainer.ApplyGradients();
+    /// <summary>Applies the update with the gradients of the last <see cref="ComputeGradients"/>, unless one is not finite.</summary>
+    /// <returns>Whether the update was applied (false: a gradient was NaN or infinite, and nothing changed).</returns>
+    public bool ApplyGradients() => _trainer.ApplyGradients();
 
     /// <summary>One training iteration: <see cref="ComputeGradients"/> then <see cref="ApplyGradients"/>.</summary>
     /// <param name="inputs">T input vectors of length I (T·I floats).</param>

@@ -242,15 +242,24 @@ public sealed class RecurrentTrainer : IDisposable
         return new LossReport(loss * scale, n > 0 ? squaredError / n : 0);
     }
 
-    /// <summary>Applies the update rule (clipped SGD or Adam) with the gradients of the last backward pass.</summary>
-    public void ApplyGradients()
+    /// <summary>
+    /// Applies the update rule (clipped SGD or Adam) with the gradients of the last backward pass, unless a gradient
+    /// is not finite: then nothing changes (weights, optimizer moments and step count) and the result is false.
+    /// </summary>
+    /// <returns>Whether the update was applied.</returns>
+    public bool ApplyGradients()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Kernels.Elementwise.AllFinite(_gradients)) return false;
         _optimizer.Apply(_parameters, _gradients);
         DerivedBiases.Compute(_layout, _parameters, _derived);
+        return true;
     }
 
-    /// <summary>One iteration: <see cref="ComputeGradients"/> then <see cref="ApplyGradients"/>.</summary>
+    /// <summary>
+    /// One iteration: <see cref="ComputeGradients"/> then <see cref="ApplyGradients"/>. An iteration whose loss or
+    /// gradients are not finite changes nothing and says so in <see cref="LossReport.Updated"/>.
+    /// </summary>
     /// <param name="input">[T, B, I] (or batch-first).</param>
     /// <param name="batch">B.</param>
     /// <param name="targets">Like <see cref="Output"/>.</param>
@@ -261,8 +270,8 @@ public sealed class RecurrentTrainer : IDisposable
         ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default)
     {
         var report = ComputeGradients(input, batch, targets, initialHidden, initialCell);
-        ApplyGradients();
-        return report;
+        bool updated = double.IsFinite(report.Loss) && ApplyGradients();
+        return report with { Updated = updated };
     }
 
     /// <summary>An immutable network holding a copy of the current weights.</summary>
