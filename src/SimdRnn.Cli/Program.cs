@@ -7,6 +7,8 @@ var root = new RootCommand("SimdRnn: small recurrent networks (RNN, GRU, LSTM) w
 {
     DemoCommand(),
     RunCommand(),
+    TrainCommand(),
+    InspectCommand(),
 };
 return root.Parse(args).Invoke();
 
@@ -82,6 +84,85 @@ static Command RunCommand()
         }
     });
     return run;
+}
+
+static Command TrainCommand()
+{
+    var model = new Option<string>("--model") { Description = "The initial model: a PyTorch state_dict as safetensors.", Required = true };
+    var data = new Option<string>("--data") { Description = "Data: 'x' [T,B,I], 'target' [T,B,O], optional 'h0', 'c0'.", Required = true };
+    var output = new Option<string>("--output") { Description = "The trained model (PyTorch's names; saved atomically).", Required = true };
+    var epochs = new Option<int>("--epochs") { Description = "Epochs (one forward, exact BPTT and update over all the data each).", DefaultValueFactory = _ => 1000 };
+    var lr = new Option<float>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 0.1f };
+    var clip = new Option<float>("--clip") { Description = "Element-wise gradient clip (0 = off).", DefaultValueFactory = _ => 5f };
+    var loss = new Option<string>("--loss") { Description = "Loss on the output.", DefaultValueFactory = _ => "bce" };
+    loss.AcceptOnlyFromAmong("bce", "mse");
+    var reduction = new Option<string>("--reduction") { Description = "Over time steps, batch and outputs.", DefaultValueFactory = _ => "sum" };
+    reduction.AcceptOnlyFromAmong("sum", "mean");
+    var optimizer = new Option<string>("--optimizer") { Description = "Update rule.", DefaultValueFactory = _ => "sgd" };
+    optimizer.AcceptOnlyFromAmong("sgd", "adam");
+    var nonlinearity = new Option<string?>("--nonlinearity") { Description = "Elman activation, overriding the file's metadata." };
+    nonlinearity.AcceptOnlyFromAmong("tanh", "relu");
+    var head = new Option<string?>("--head") { Description = "Readout activation, overriding the file's metadata." };
+    head.AcceptOnlyFromAmong("none", "sigmoid");
+    var log = new Option<string?>("--log") { Description = "CSV file for the loss of every epoch." };
+    var plotPath = new Option<string?>("--plot") { Description = "PNG file for the loss curve." };
+    var train = new Command("train", "Train a PyTorch recurrent model by exact BPTT (defaults: the seed's SGD, lr 0.1, clip 5, BCE summed, 1000 epochs).")
+    {
+        model, data, output, epochs, lr, clip, loss, reduction, optimizer, nonlinearity, head, log, plotPath,
+    };
+    train.SetAction(parse =>
+    {
+        var settings = new TrainSettings
+        {
+            Model = parse.GetValue(model)!,
+            Data = parse.GetValue(data)!,
+            Output = parse.GetValue(output)!,
+            Epochs = parse.GetValue(epochs),
+            LearningRate = parse.GetValue(lr),
+            Clip = parse.GetValue(clip),
+            Loss = parse.GetValue(loss) == "mse" ? SimdRnn.Training.LossKind.SquaredError : SimdRnn.Training.LossKind.BinaryCrossEntropy,
+            Reduction = parse.GetValue(reduction) == "mean" ? SimdRnn.Training.LossReduction.Mean : SimdRnn.Training.LossReduction.Sum,
+            Optimizer = parse.GetValue(optimizer) == "adam" ? SimdRnn.Training.OptimizerKind.Adam : SimdRnn.Training.OptimizerKind.Sgd,
+            Nonlinearity = parse.GetValue(nonlinearity) switch { "relu" => Nonlinearity.Relu, "tanh" => Nonlinearity.Tanh, _ => null },
+            Head = parse.GetValue(head) switch { "sigmoid" => ReadoutActivation.Sigmoid, "none" => ReadoutActivation.None, _ => null },
+            Log = parse.GetValue(log),
+            Plot = parse.GetValue(plotPath),
+        };
+        if (settings.Clip < 0 || !float.IsFinite(settings.Clip)) return Fail("train", "--clip must be zero (off) or a positive number.");
+        try
+        {
+            var result = TrainProgress.Run(settings);
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"trained {settings.Epochs} epochs; final loss {(result.Losses.Length > 0 ? result.Losses[^1] : double.NaN):0.000000e+00}; saved {settings.Output}"));
+            if (result.SkippedUpdates > 0)
+                Console.WriteLine($"warning: {result.SkippedUpdates} epoch(s) had a non-finite loss or gradient; their updates were skipped and the weights stayed finite");
+            return 0;
+        }
+        catch (Exception e) when (e is ModelFormatException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            return Fail("train", e.Message);
+        }
+    });
+    return train;
+}
+
+static Command InspectCommand()
+{
+    var model = new Argument<string>("model") { Description = "A PyTorch state_dict as safetensors." };
+    var inspect = new Command("inspect", "Describe a model: cell, layers, directions, sizes, parameters, bias form, readout, tensors.") { model };
+    inspect.SetAction(parse =>
+    {
+        try
+        {
+            InspectModel.Run(parse.GetValue(model)!, Console.Out);
+            return 0;
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException or UnauthorizedAccessException)
+        {
+            return Fail("inspect", e.Message);
+        }
+    });
+    return inspect;
 }
 
 static int Fail(string command, string message)

@@ -1,0 +1,41 @@
+using System.Globalization;
+using SimdRnn.Interop;
+using SimdRnn.Networks;
+
+namespace SimdRnn.Cli;
+
+/// <summary>Describes a model file: the architecture, and for safetensors every tensor with its shape.</summary>
+public static class InspectModel
+{
+    /// <summary>Writes the description of the model in <paramref name="path"/> to <paramref name="output"/>.</summary>
+    /// <param name="path">A PyTorch state_dict as safetensors.</param>
+    /// <param name="output">Where the lines go.</param>
+    /// <returns>The network read from the file.</returns>
+    /// <exception cref="ModelFormatException">The file is malformed or holds no recurrent network.</exception>
+    public static RecurrentNetwork Run(string path, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var file = SafetensorsFile.Load(path);
+        var network = PyTorchModel.Load(file);
+        var spec = network.Spec;
+        var inv = CultureInfo.InvariantCulture;
+        output.WriteLine($"file        {path}");
+        output.WriteLine($"cell        {spec.Cell}{(spec.Cell == CellKind.Rnn ? $" ({spec.Nonlinearity.ToString().ToLowerInvariant()})" : "")}{(spec.Cell == CellKind.Gru ? $" (linear_before_reset = {(spec.LinearBeforeReset ? 1 : 0)})" : "")}");
+        output.WriteLine(string.Create(inv, $"layers      {spec.Layers}, {(spec.Bidirectional ? "bidirectional" : "unidirectional")}"));
+        output.WriteLine(string.Create(inv, $"sizes       input {spec.InputSize}, hidden {spec.HiddenSize}, output {spec.OutputSize}"));
+        output.WriteLine($"bias        {spec.Bias switch { BiasMode.Pair => "pair (bias_ih, bias_hh)", BiasMode.Single => "single (bias_ih)", _ => "none" }}");
+        output.WriteLine(spec.ReadoutSize > 0
+            ? string.Create(inv, $"readout     dense {spec.LayerOutputSize} → {spec.ReadoutSize}, {(spec.ReadoutActivation == ReadoutActivation.Sigmoid ? "sigmoid" : "linear")}")
+            : "readout     none");
+        output.WriteLine($"layout      {(spec.BatchFirst ? "batch-first [B, T, ·]" : "sequence-first [T, B, ·]")}");
+        output.WriteLine(string.Create(inv, $"parameters  {network.ParameterCount:N0}"));
+        output.WriteLine("tensors");
+        foreach (var info in file.Tensors) output.WriteLine($"  {info}");
+        if (file.Metadata.Count > 0)
+        {
+            output.WriteLine("metadata");
+            foreach (var (key, value) in file.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal)) output.WriteLine($"  {key} = {value}");
+        }
+        return network;
+    }
+}
