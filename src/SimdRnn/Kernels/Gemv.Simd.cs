@@ -16,7 +16,7 @@ public static partial class Gemv
     /// </summary>
     internal static class Simd
     {
-        /// <summary>y[i] += Σ_j W[i,j]·x[j], four rows per pass so each load of x feeds four rows.</summary>
+        /// <summary>y[i] += Σ_j W[i,j]·x[j], eight rows per pass so each load of x feeds eight rows.</summary>
         public static void MultiplyAccumulate(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
         {
             ref float wRef = ref MemoryMarshal.GetReference(w);
@@ -31,8 +31,52 @@ public static partial class Gemv
             Vector<float> xTail = Vector.LoadUnsafe(ref xRef, last) & tailMask;
 
             int i = 0;
-            for (; i <= rows - 4; i += 4)
+            for (; i <= rows - 8; i += 8)
             {
+                ref float r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
+                ref float r1 = ref Unsafe.Add(ref r0, cols);
+                ref float r2 = ref Unsafe.Add(ref r1, cols);
+                ref float r3 = ref Unsafe.Add(ref r2, cols);
+                ref float r4 = ref Unsafe.Add(ref r3, cols);
+                ref float r5 = ref Unsafe.Add(ref r4, cols);
+                ref float r6 = ref Unsafe.Add(ref r5, cols);
+                ref float r7 = ref Unsafe.Add(ref r6, cols);
+                // sK holds lane-wise partial sums of Σ_j W[i+K, j]·x[j]: eight rows share each load of x, and their
+                // eight independent FMA chains hide the FMA latency.
+                Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                Vector<float> s4 = default, s5 = default, s6 = default, s7 = default;
+                for (nuint j = 0; j + step <= n; j += step)
+                {
+                    Vector<float> xa = Vector.LoadUnsafe(ref xRef, j);
+                    s0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r0, j), xa, s0);
+                    s1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r1, j), xa, s1);
+                    s2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r2, j), xa, s2);
+                    s3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r3, j), xa, s3);
+                    s4 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r4, j), xa, s4);
+                    s5 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r5, j), xa, s5);
+                    s6 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r6, j), xa, s6);
+                    s7 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r7, j), xa, s7);
+                }
+                if (hasTail)
+                {
+                    // The new lanes of the overlapping last vector: columns [cols − cols % Count, cols).
+                    s0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r0, last) & tailMask, xTail, s0);
+                    s1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r1, last) & tailMask, xTail, s1);
+                    s2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r2, last) & tailMask, xTail, s2);
+                    s3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r3, last) & tailMask, xTail, s3);
+                    s4 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r4, last) & tailMask, xTail, s4);
+                    s5 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r5, last) & tailMask, xTail, s5);
+                    s6 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r6, last) & tailMask, xTail, s6);
+                    s7 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r7, last) & tailMask, xTail, s7);
+                }
+                // y[i + K] += Σ_lanes sK
+                AddLaneSums(s0, s1, s2, s3, ref Unsafe.Add(ref yRef, i));
+                AddLaneSums(s4, s5, s6, s7, ref Unsafe.Add(ref yRef, i + 4));
+            }
+
+            if (i <= rows - 4)
+            {
+                // Four of the leftover rows (rows % 8 ≥ 4), two vectors deep for eight chains.
                 ref float r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
                 ref float r1 = ref Unsafe.Add(ref r0, cols);
                 ref float r2 = ref Unsafe.Add(ref r1, cols);
@@ -74,11 +118,12 @@ public static partial class Gemv
                 }
                 // y[i + K] += Σ_lanes (sK + tK)
                 AddLaneSums(s0 + t0, s1 + t1, s2 + t2, s3 + t3, ref Unsafe.Add(ref yRef, i));
+                i += 4;
             }
 
             for (; i < rows; i++)
             {
-                // The leftover rows (rows % 4), one at a time: y[i] += Σ_j W[i,j]·x[j], two chains.
+                // The last leftover rows (rows % 4), one at a time: y[i] += Σ_j W[i,j]·x[j], two chains.
                 ref float r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
                 Vector<float> s0 = default, t0 = default;
                 nuint j = 0;
