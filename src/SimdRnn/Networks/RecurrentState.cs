@@ -77,6 +77,24 @@ public sealed class RecurrentState
         source.Slice(_hidden.Length).CopyTo(_cell);
     }
 
+    /// <summary>The length in bytes of <see cref="Serialize"/>'s output.</summary>
+    public int SerializedLength => StateSerializer.Length(this);
+
+    /// <summary>
+    /// Writes h and c as bytes a restarted service can restore with <see cref="Deserialize"/>: a header naming the
+    /// architecture and batch (so a snapshot cannot be restored into another network), the floats (little-endian),
+    /// and a CRC-32 of everything before it.
+    /// </summary>
+    /// <param name="destination">At least <see cref="SerializedLength"/> bytes.</param>
+    /// <returns>The number of bytes written.</returns>
+    /// <exception cref="ArgumentException">The destination is too small.</exception>
+    public int Serialize(Span<byte> destination) => StateSerializer.Write(this, _hidden, _cell, destination);
+
+    /// <summary>Restores h and c from bytes written by <see cref="Serialize"/> for a network of the same architecture and batch.</summary>
+    /// <param name="source">The snapshot.</param>
+    /// <exception cref="Interop.ModelFormatException">The snapshot is truncated, corrupted (CRC mismatch), of another format version, or for another architecture or batch; the state is then unchanged.</exception>
+    public void Deserialize(ReadOnlySpan<byte> source) => StateSerializer.Read(this, source, _hidden, _cell);
+
     /// <summary>Copies this state into <paramref name="other"/>, a state of the same network and batch.</summary>
     /// <param name="other">The destination.</param>
     /// <exception cref="ArgumentException">The other state belongs to another network or batch size.</exception>

@@ -17,6 +17,11 @@ internal sealed class Optimizer
         _secondMoments = new float[adam ? parameterCount : 0];
     }
 
+    /// <summary>Adam's first and second moments (empty for SGD), for tests that check nothing changed.</summary>
+    internal ReadOnlySpan<float> FirstMoments => _firstMoments;
+
+    internal ReadOnlySpan<float> SecondMoments => _secondMoments;
+
     /// <summary>The number of updates applied so far.</summary>
     public int Steps => _step;
 

@@ -61,6 +61,8 @@ public sealed class RecurrentTrainer : IDisposable
     /// <summary>The number of updates applied so far.</summary>
     public int UpdateCount => _optimizer.Steps;
 
+    internal Optimizer OptimizerState => _optimizer;
+
     /// <summary>The gradient of the tensor called <paramref name="name"/>.</summary>
     /// <param name="name">A PyTorch parameter name, e.g. <c>weight_ih_l0</c>.</param>
     /// <returns>The gradient's elements.</returns>
