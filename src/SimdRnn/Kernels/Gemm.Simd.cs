@@ -40,6 +40,9 @@ public static partial class Gemm
         /// <summary>The row block (mc) of the broadcast kernels.</summary>
         internal const int RowBlock = 128;
 
+        /// <summary>Row blocks of more rows than this pack each B sliver into a stack buffer (DepthBlock × 2V floats, 16 KB at 8 lanes).</summary>
+        internal const int PackRows = 8;
+
         /// <summary>The number of floats of B (rows × K) walked per block by the dot kernel: 192 KB, within L2.</summary>
         internal const int DotBlockFloats = 48 * 1024;
 
@@ -113,6 +116,8 @@ public static partial class Gemm
             int count = Vector<float>.Count, wide = 2 * count;
             var columnTail = VectorTail.NewLanes(n);
             var allLanes = Vector<int>.AllBitsSet;
+            Span<float> panel = stackalloc float[DepthBlock * 2 * Vector<float>.Count];
+            ref float panelRef = ref MemoryMarshal.GetReference(panel);
             for (int p0 = 0; p0 < k; p0 += DepthBlock)
             {
                 int kc = Math.Min(DepthBlock, k - p0);
@@ -121,10 +126,29 @@ public static partial class Gemm
                 for (int i0 = 0; i0 < m; i0 += RowBlock)
                 {
                     int iEnd = Math.Min(m, i0 + RowBlock);
+                    // Packing a sliver costs one copy of it and pays back from a few row tiles on.
+                    bool pack = iEnd - i0 > PackRows;
                     int j = 0;
                     for (; j <= n - wide; j += wide)
+                    {
+                        scoped ref float sliver = ref Unsafe.Add(ref bBlock, j);
+                        nint ldb = n;
+                        if (pack)
+                        {
+                            // panel[p·2V + t] = B[p0 + p, j + t]: the sliver contiguous, so its rows cannot collide in L1
+                            // (rows n floats apart do when n·4 is a multiple of a large power of two).
+                            for (int p = 0; p < kc; p++)
+                            {
+                                ref float row = ref Unsafe.Add(ref sliver, (nint)p * n);
+                                Vector.LoadUnsafe(ref row).StoreUnsafe(ref panelRef, (nuint)(p * wide));
+                                Vector.LoadUnsafe(ref row, (nuint)count).StoreUnsafe(ref panelRef, (nuint)(p * wide + count));
+                            }
+                            sliver = ref panelRef;
+                            ldb = wide;
+                        }
                         for (int i = i0; i < iEnd; i += 4)
-                            Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), n, kc, ref Unsafe.Add(ref c, j), n);
+                            Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, ldb, kc, ref Unsafe.Add(ref c, j), n);
+                    }
                     if (j <= n - count)
                     {
                         for (int i = i0; i < iEnd; i += 4)
