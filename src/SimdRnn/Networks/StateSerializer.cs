@@ -40,13 +40,6 @@ internal static class StateSerializer
         int version = BinaryPrimitives.ReadInt32LittleEndian(source.Slice(4));
         if (version != Version)
             throw new ModelFormatException($"State snapshot format version {version} is not supported (expected {Version}).");
-        if (source.Length < length)
-            throw new ModelFormatException($"State snapshot truncated: {source.Length} bytes, expected {length}.");
-        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(length - 4));
-        if (stored != Crc32(source.Slice(0, length - 4)) || source.Length != length)
-            throw new ModelFormatException(source.Length != length
-                ? $"State snapshot has {source.Length} bytes, expected {length}."
-                : "State snapshot corrupted: its checksum does not match.");
         Span<int> expected = stackalloc int[9];
         Header(state, expected);
         string[] names = ["magic", "version", "cell", "layers", "directions", "input size", "hidden size", "batch", "float count"];
@@ -56,6 +49,13 @@ internal static class StateSerializer
             if (actual != expected[k])
                 throw new ModelFormatException($"State snapshot is for another network: {names[k]} {actual}, this state has {expected[k]}.");
         }
+        if (source.Length < length)
+            throw new ModelFormatException($"State snapshot truncated: {source.Length} bytes, expected {length}.");
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(source.Slice(length - 4));
+        if (stored != Crc32(source.Slice(0, length - 4)) || source.Length != length)
+            throw new ModelFormatException(source.Length != length
+                ? $"State snapshot has {source.Length} bytes, expected {length}."
+                : "State snapshot corrupted: its checksum does not match.");
         int offset = HeaderLength;
         for (int k = 0; k < hidden.Length; k++, offset += 4) hidden[k] = BinaryPrimitives.ReadSingleLittleEndian(source.Slice(offset));
         for (int k = 0; k < cell.Length; k++, offset += 4) cell[k] = BinaryPrimitives.ReadSingleLittleEndian(source.Slice(offset));

@@ -21,9 +21,9 @@ public class AdamTests
          from clip in Gen.Elements(float.PositiveInfinity, 5f, 0.5f)
          select (w, g, m, v, step, clip)).ToArbitrary();
 
-    // The definition in double. Float32 evaluation: each of m, v is two products and a sum (≤ 3 roundings of
-    // 2^-24 relative), the step α·m̂/(√v̂ + ε) a few more; so m and v agree to 4·2^-24 of their magnitude and w to
-    // 2^-24·|w| plus ~8·2^-24 of the step (bounded by α·|m̂|/(√v̂ + ε)).
+    // The definition in double. Float32 evaluation: each of m, v is two products and a sum (≤ 4 roundings of
+    // 2^-24 relative to the terms); the step α·m̂/(√v̂ + ε) adds a few more, and inherits m's and v's errors, which
+    // matter where m cancels (β₁m ≈ −(1 − β₁)g); the bounds below follow each error to w.
     private static bool Matches(Kernel kernel, (float[] W, float[] G, float[] M, float[] V, int Step, float Clip) c, bool publicEntry)
     {
         const float lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
@@ -39,9 +39,17 @@ public class AdamTests
             double mHat = em / (1 - Math.Pow(b1, c.Step)), vHat = ev / (1 - Math.Pow(b2, c.Step));
             double step = lr * mHat / (Math.Sqrt(vHat) + eps);
             double ew = c.W[i] - step;
-            if (Math.Abs(m[i] - em) > 4 * u * (Math.Abs(b1 * c.M[i]) + Math.Abs((1 - b1) * g)) + 1e-30) return false;
-            if (Math.Abs(v[i] - ev) > 4 * u * (Math.Abs(b2 * c.V[i]) + Math.Abs((1 - b2) * g * g)) + 1e-30) return false;
-            if (Math.Abs(w[i] - ew) > u * Math.Abs(ew) + 16 * u * Math.Abs(step) + 1e-30) return false;
+            // m and v: up to 4 roundings, each relative to the terms' magnitudes (not to m, which can cancel).
+            double mBound = 4 * u * (Math.Abs(b1 * c.M[i]) + Math.Abs((1 - b1) * g)) + 1e-30;
+            double vBound = 4 * u * (Math.Abs(b2 * c.V[i]) + Math.Abs((1 - b2) * g * g)) + 1e-30;
+            if (Math.Abs(m[i] - em) > mBound || Math.Abs(v[i] - ev) > vBound) return false;
+            // w: its own rounding, the step's ~8 roundings, and the step's sensitivity to the errors in m and v:
+            // ∂step/∂m = α̂/(√v̂ + ε), |∂step/∂v| ≤ |step|/(2v̂)·… bounded via √(v̂ + Δv̂) − √v̂ ≤ √Δv̂.
+            double biasM = 1 - Math.Pow(b1, c.Step), biasV = 1 - Math.Pow(b2, c.Step);
+            double denominator = Math.Sqrt(vHat) + eps;
+            double fromM = lr / biasM * mBound / denominator;
+            double fromV = Math.Abs(step) * Math.Sqrt(vBound / biasV) / denominator;
+            if (Math.Abs(w[i] - ew) > u * Math.Abs(ew) + 16 * u * Math.Abs(step) + fromM + fromV + 1e-30) return false;
         }
         return true;
     }
