@@ -1,0 +1,28 @@
+using SimdRnn.Networks;
+
+namespace SimdRnn.Tests.Robustness;
+
+/// <summary>Ten million streaming steps: no garbage collection happens and memory stays flat.</summary>
+[Collection(SimdRnn.Tests.Support.IsolatedCollection.Name)]
+public class LongRunTests
+{
+    [Fact]
+    public void Ten_million_steps_cause_no_collection_and_allocate_nothing()
+    {
+        var state = RecurrentNetwork.CreateRandom(new RecurrentSpec(CellKind.Rnn, 2, 4) { ReadoutSize = 1 }, seed: 1).CreateState();
+        float[] x = [0.5f, -0.25f], y = new float[1];
+        for (int t = 0; t < 1000; t++) state.Step(x, y); // warm-up: JIT tiers
+        int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        long heap = GC.GetTotalMemory(forceFullCollection: false);
+        for (int t = 0; t < 10_000_000; t++)
+        {
+            x[0] = (t & 1023) * 0.001f;
+            state.Step(x, y);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        Assert.Equal(collections, (int[])[GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)]);
+        Assert.InRange(GC.GetTotalMemory(forceFullCollection: false) - heap, -1 << 20, 1 << 20);
+        Assert.True(float.IsFinite(y[0]));
+    }
+}
