@@ -44,9 +44,13 @@ foreach (string file in files)
             "batch" => 1.5,
             _ => double.NaN,
         };
-        workloads.Add(new Workload($"{kind} {cell}\n{size.Replace("x", "→", StringComparison.Ordinal)}", Csv.Nanoseconds(ort["Median"]), Csv.Nanoseconds(simd["Median"]), target));
+        workloads.Add(new Workload($"{kind} {cell}\n{size.Replace("x", "→", StringComparison.Ordinal)}", Csv.Nanoseconds(ort["Median"]), Csv.Nanoseconds(simd["Median"]), target)
+        {
+            Order = (Array.IndexOf(["step", "sequence", "batch"], kind) + 1 is var o and > 0 ? o : 9, size.Length, size, cell),
+        });
     }
 }
+workloads = [.. workloads.OrderBy(w => w.Order)];
 
 var plot = new Plot();
 var bars = new List<Bar>();
@@ -86,7 +90,11 @@ foreach (var w in workloads)
 return 0;
 
 /// <summary>One workload's medians (ns) and the speed-up the issue asks for.</summary>
-internal sealed record Workload(string Name, double OrtNs, double SimdNs, double Target);
+internal sealed record Workload(string Name, double OrtNs, double SimdNs, double Target)
+{
+    /// <summary>Step, sequence, batch; smaller sizes first; then the cell.</summary>
+    public (int Kind, int SizeLength, string Size, string Cell) Order { get; init; }
+}
 
 /// <summary>BenchmarkDotNet's CSV: a header row, quoted fields where needed, times with units.</summary>
 internal static class Csv
