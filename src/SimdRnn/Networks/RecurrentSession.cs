@@ -7,12 +7,40 @@ namespace SimdRnn.Networks;
 /// </summary>
 public sealed class RecurrentSession : IDisposable
 {
+    /// <summary>Below this many multiply-adds per run, a batch is not split across threads (the handoff would cost more).</summary>
+    internal const long ParallelThreshold = 2_000_000;
+
     private readonly SequenceEngine _engine;
+    private SequenceEngine[] _partEngines = [];
+    private float[][] _partInput = [], _partH0 = [], _partC0 = [], _partHN = [], _partCN = [];
+    private BatchWorkers? _workers;
+    private readonly Action<int> _runPart;
+    private int _parts, _steps, _batch;
+    private bool _withH0, _withC0;
+    private int _maxDegreeOfParallelism = Environment.ProcessorCount;
 
     internal RecurrentSession(RecurrentNetwork network)
     {
         Network = network;
         _engine = new SequenceEngine(network.Layout, training: false);
+        _runPart = RunPart;
+    }
+
+    /// <summary>
+    /// The most threads one <see cref="Run"/> uses for a batch of B &gt; 1 sequences (default: the processor count).
+    /// The sequences are independent, so the batch is split into contiguous parts run in parallel, each on its own
+    /// workspace; results are the same as a serial run to float32 rounding. Worker threads are created on first use,
+    /// block while idle, and end with <see cref="Dispose"/>. 1 runs everything on the calling thread.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        set
+        {
+            Guard.Positive(value, nameof(value));
+            _maxDegreeOfParallelism = value;
+        }
     }
 
     /// <summary>The network this session runs.</summary>
@@ -46,6 +74,14 @@ public sealed class RecurrentSession : IDisposable
         if (spec.ReadoutSize > 0) SequenceArguments.OptionalPerStep(layerOutput, steps, batch, spec.LayerOutputSize, nameof(layerOutput));
         else if (!layerOutput.IsEmpty) throw new ArgumentException("Without a readout the layer output is the output; pass an empty span.", nameof(layerOutput));
 
+        int parts = Math.Min(_maxDegreeOfParallelism, batch);
+        long work = (long)steps * batch * spec.Layers * spec.Directions * spec.Gates * spec.HiddenSize * (spec.InputSize + spec.HiddenSize);
+        if (parts > 1 && work >= ParallelThreshold)
+        {
+            RunParallel(parts, input, steps, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput);
+            return;
+        }
+
         ReadOnlySpan<float> sequenceFirst = input;
         if (spec.BatchFirst)
         {
@@ -65,6 +101,128 @@ public sealed class RecurrentSession : IDisposable
         }
     }
 
+    /// <summary>Runs through the parallel path whatever the size (tests of small cases).</summary>
+    internal void RunParallelForTests(ReadOnlySpan<float> input, int batch, Span<float> output, ReadOnlySpan<float> initialHidden,
+        ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput)
+    {
+        int steps = SequenceArguments.Steps(Network.Spec, input, batch);
+        int parts = Math.Min(_maxDegreeOfParallelism, batch);
+        if (parts < 2 || steps == 0) Run(input, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput);
+        else RunParallel(parts, input, steps, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput);
+    }
+
+    private void RunParallel(int parts, ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
+        ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput)
+    {
+        var spec = Network.Spec;
+        EnsureParts(parts);
+        _parts = parts;
+        _steps = steps;
+        _batch = batch;
+        _withH0 = !initialHidden.IsEmpty;
+        _withC0 = !initialCell.IsEmpty;
+        int states = spec.Layers * spec.Directions, h = spec.HiddenSize;
+
+        // Gather each part's sequences (stream b of part p at b − start), sequence-first, and its initial states.
+        for (int p = 0; p < parts; p++)
+        {
+            var (start, count) = Part(p, parts, batch);
+            Grow(ref _partInput[p], steps * count * spec.InputSize);
+            for (int t = 0; t < steps; t++)
+                for (int b = 0; b < count; b++)
+                {
+                    int source = spec.BatchFirst ? ((start + b) * steps + t) * spec.InputSize : (t * batch + start + b) * spec.InputSize;
+                    input.Slice(source, spec.InputSize).CopyTo(_partInput[p].AsSpan((t * count + b) * spec.InputSize, spec.InputSize));
+                }
+            Grow(ref _partHN[p], states * count * h);
+            if (spec.HasCellState) Grow(ref _partCN[p], states * count * h);
+            if (_withH0) GatherStates(initialHidden, states, batch, start, count, h, ref _partH0[p]);
+            if (_withC0) GatherStates(initialCell, states, batch, start, count, h, ref _partC0[p]);
+        }
+
+        if (_workers is null || _workers.Workers < parts - 1)
+        {
+            _workers?.Dispose();
+            _workers = new BatchWorkers(parts - 1, _runPart);
+        }
+        _workers.Run(parts);
+
+        // Scatter outputs and final states back into the caller's layout.
+        for (int p = 0; p < parts; p++)
+        {
+            var (start, count) = Part(p, parts, batch);
+            var engine = _partEngines[p];
+            if (spec.ReadoutSize > 0)
+            {
+                Scatter(engine.ReadoutOutput, steps, batch, start, count, spec.ReadoutSize, output);
+                if (!layerOutput.IsEmpty) Scatter(engine.TopOutput, steps, batch, start, count, spec.LayerOutputSize, layerOutput);
+            }
+            else
+            {
+                Scatter(engine.TopOutput, steps, batch, start, count, spec.LayerOutputSize, output);
+            }
+            for (int s = 0; s < states; s++)
+            {
+                if (!finalHidden.IsEmpty) _partHN[p].AsSpan(s * count * h, count * h).CopyTo(finalHidden.Slice((s * batch + start) * h, count * h));
+                if (!finalCell.IsEmpty) _partCN[p].AsSpan(s * count * h, count * h).CopyTo(finalCell.Slice((s * batch + start) * h, count * h));
+            }
+        }
+    }
+
+    private void RunPart(int p)
+    {
+        var spec = Network.Spec;
+        var (_, count) = Part(p, _parts, _batch);
+        int stateLength = spec.Layers * spec.Directions * count * spec.HiddenSize;
+        _partEngines[p].Forward(Network.Parameters, Network.DerivedBiasSpan, _partInput[p].AsSpan(0, _steps * count * spec.InputSize), _steps, count,
+            _withH0 ? _partH0[p].AsSpan(0, stateLength) : default, _withC0 ? _partC0[p].AsSpan(0, stateLength) : default,
+            _partHN[p].AsSpan(0, stateLength), spec.HasCellState ? _partCN[p].AsSpan(0, stateLength) : default);
+    }
+
+    private static (int Start, int Count) Part(int p, int parts, int batch)
+    {
+        int start = (int)((long)batch * p / parts), end = (int)((long)batch * (p + 1) / parts);
+        return (start, end - start);
+    }
+
+    private void EnsureParts(int parts)
+    {
+        if (_partEngines.Length >= parts) return;
+        var engines = new SequenceEngine[parts];
+        for (int p = 0; p < parts; p++) engines[p] = p < _partEngines.Length ? _partEngines[p] : new SequenceEngine(Network.Layout, training: false);
+        _partEngines = engines;
+        Array.Resize(ref _partInput, parts);
+        Array.Resize(ref _partH0, parts);
+        Array.Resize(ref _partC0, parts);
+        Array.Resize(ref _partHN, parts);
+        Array.Resize(ref _partCN, parts);
+        foreach (var group in new[] { _partInput, _partH0, _partC0, _partHN, _partCN })
+            for (int p = 0; p < parts; p++) group[p] ??= [];
+    }
+
+    private static void GatherStates(ReadOnlySpan<float> states, int count, int batch, int start, int partBatch, int h, ref float[] destination)
+    {
+        Grow(ref destination, count * partBatch * h);
+        for (int s = 0; s < count; s++)
+            states.Slice((s * batch + start) * h, partBatch * h).CopyTo(destination.AsSpan(s * partBatch * h, partBatch * h));
+    }
+
+    private void Scatter(ReadOnlySpan<float> part, int steps, int batch, int start, int count, int width, Span<float> destination)
+    {
+        bool batchFirst = Network.Spec.BatchFirst;
+        for (int t = 0; t < steps; t++)
+            for (int b = 0; b < count; b++)
+            {
+                int target = batchFirst ? ((start + b) * steps + t) * width : (t * batch + start + b) * width;
+                part.Slice((t * count + b) * width, width).CopyTo(destination.Slice(target, width));
+            }
+    }
+
+    private static void Grow(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new float[length];
+    }
+
     private void WriteSequence(ReadOnlySpan<float> sequenceFirst, int steps, int batch, int width, Span<float> destination)
     {
         if (!Network.Spec.BatchFirst) sequenceFirst.CopyTo(destination);
@@ -75,5 +233,8 @@ public sealed class RecurrentSession : IDisposable
     public void Dispose()
     {
         _engine.Dispose();
+        foreach (var engine in _partEngines) engine.Dispose();
+        _workers?.Dispose();
+        _workers = null;
     }
 }
