@@ -9,6 +9,7 @@ var root = new RootCommand("SimdRnn: small recurrent networks (RNN, GRU, LSTM) w
     RunCommand(),
     TrainCommand(),
     InspectCommand(),
+    BenchCommand(),
 };
 return root.Parse(args).Invoke();
 
@@ -163,6 +164,43 @@ static Command InspectCommand()
         }
     });
     return inspect;
+}
+
+static Command BenchCommand()
+{
+    var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict as safetensors.", Required = true };
+    var batch = new Option<int>("--batch") { Description = "Streams stepped together / sequences per run.", DefaultValueFactory = _ => 1 };
+    var steps = new Option<int>("--steps") { Description = "Streaming steps to time one by one.", DefaultValueFactory = _ => 20_000 };
+    var seq = new Option<int>("--seq") { Description = "Sequence length for the throughput run.", DefaultValueFactory = _ => 100 };
+    var json = new Option<bool>("--json") { Description = "Write one JSON object instead of text." };
+    var bench = new Command("bench", "Time your model on this machine: streaming step latency (median, p99), sequence throughput, bytes allocated per step.")
+    {
+        model, batch, steps, seq, json,
+    };
+    bench.SetAction(parse =>
+    {
+        var settings = new BenchSettings { Model = parse.GetValue(model)!, Batch = parse.GetValue(batch), Steps = parse.GetValue(steps), SequenceLength = parse.GetValue(seq) };
+        try
+        {
+            var result = BenchModel.Run(settings);
+            if (parse.GetValue(json))
+            {
+                using var stdout = Console.OpenStandardOutput();
+                BenchModel.WriteJson(settings, result, stdout);
+                Console.WriteLine();
+            }
+            else
+            {
+                BenchModel.WriteText(settings, result, Console.Out);
+            }
+            return 0;
+        }
+        catch (Exception e) when (e is ModelFormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            return Fail("bench", e.Message);
+        }
+    });
+    return bench;
 }
 
 static int Fail(string command, string message)

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using SimdRnn.Interop;
+using SimdRnn.Networks;
+
+namespace SimdRnn.Cli;
+
+/// <summary>The settings of <c>simdrnn bench</c>.</summary>
+public sealed record BenchSettings
+{
+    /// <summary>The model (a PyTorch state_dict as safetensors).</summary>
+    public required string Model { get; init; }
+
+    /// <summary>B, the streams stepped together and the sequences per run.</summary>
+    public int Batch { get; init; } = 1;
+
+    /// <summary>How many streaming steps to time, one by one.</summary>
+    public int Steps { get; init; } = 20_000;
+
+    /// <summary>T, the length of the sequences for the throughput run.</summary>
+    public int SequenceLength { get; init; } = 100;
+}
+
+/// <summary>What <c>simdrnn bench</c> measured.</summary>
+/// <param name="Runtime">The .NET runtime.</param>
+/// <param name="NativeAot">Whether this is a Native AOT build.</param>
+/// <param name="VectorWidth">Vector&lt;float&gt;.Count: the lanes the kernels use.</param>
+/// <param name="StepMedianMicroseconds">The median latency of one streaming step (NaN for a bidirectional model).</param>
+/// <param name="StepP99Microseconds">The 99th percentile latency of one streaming step.</param>
+/// <param name="BytesAllocatedPerStep">Managed bytes allocated per streaming step.</param>
+/// <param name="SequenceStepsPerSecond">Time steps per second (T·B per run) in sequence mode.</param>
+public sealed record BenchResult(string Runtime, bool NativeAot, int VectorWidth, double StepMedianMicroseconds, double StepP99Microseconds,
+    double BytesAllocatedPerStep, double SequenceStepsPerSecond);
+
+/// <summary>Times a user's own model on this machine: streaming latency, sequence throughput, allocations.</summary>
+public static class BenchModel
+{
+    /// <summary>Runs the measurements.</summary>
+    /// <param name="settings">The model and sizes.</param>
+    /// <returns>The figures.</returns>
+    public static BenchResult Run(BenchSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Batch < 1 || settings.Steps < 1 || settings.SequenceLength < 1)
+            throw new ArgumentOutOfRangeException(nameof(settings), "--batch, --steps and --seq must be positive.");
+        var network = PyTorchModel.Load(settings.Model);
+        var spec = network.Spec;
+        int b = settings.Batch;
+
+        double median = double.NaN, p99 = double.NaN, bytesPerStep = double.NaN;
+        if (!spec.Bidirectional)
+        {
+            var state = network.CreateState(b);
+            float[] x = new float[b * spec.InputSize], y = new float[b * spec.OutputSize];
+            for (int k = 0; k < x.Length; k++) x[k] = MathF.Sin(k);
+            for (int k = 0; k < 2000; k++) state.Step(x, y); // warm-up (tiered JIT)
+            var ticks = new long[settings.Steps];
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
+            for (int k = 0; k < ticks.Length; k++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                state.Step(x, y);
+                ticks[k] = Stopwatch.GetTimestamp() - start;
+            }
+            bytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - allocated) / (double)ticks.Length;
+            Array.Sort(ticks);
+            double toMicroseconds = 1e6 / Stopwatch.Frequency;
+            median = ticks[ticks.Length / 2] * toMicroseconds;
+            p99 = ticks[(int)Math.Min(ticks.Length - 1, Math.Ceiling(ticks.Length * 0.99) - 1)] * toMicroseconds;
+        }
+
+        using var session = network.CreateSession();
+        int t = settings.SequenceLength;
+        float[] input = new float[t * b * spec.InputSize], output = new float[t * b * spec.OutputSize];
+        for (int k = 0; k < input.Length; k++) input[k] = MathF.Cos(k);
+        session.Run(input, b, output);
+        int runs = 0;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed.TotalSeconds < 1 || runs < 3)
+        {
+            session.Run(input, b, output);
+            runs++;
+        }
+        double stepsPerSecond = (double)runs * t * b / watch.Elapsed.TotalSeconds;
+        return new BenchResult(RuntimeInformation.FrameworkDescription, !RuntimeFeature.IsDynamicCodeSupported, Vector<float>.Count,
+            median, p99, bytesPerStep, stepsPerSecond);
+    }
+
+    /// <summary>Writes the result as plain text.</summary>
+    /// <param name="settings">What was measured.</param>
+    /// <param name="result">The figures.</param>
+    /// <param name="output">Where to write.</param>
+    public static void WriteText(BenchSettings settings, BenchResult result, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(output);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        output.WriteLine($"model              {settings.Model}");
+        output.WriteLine($"runtime            {result.Runtime}{(result.NativeAot ? " (Native AOT)" : " (JIT)")}, {result.VectorWidth} float lanes");
+        output.WriteLine(string.Create(inv, $"streaming step     B={settings.Batch}: median {result.StepMedianMicroseconds:0.00} µs, p99 {result.StepP99Microseconds:0.00} µs over {settings.Steps} steps"));
+        output.WriteLine(string.Create(inv, $"allocated          {result.BytesAllocatedPerStep:0.##} bytes per step"));
+        output.WriteLine(string.Create(inv, $"sequence           T={settings.SequenceLength}, B={settings.Batch}: {result.SequenceStepsPerSecond:N0} steps/s"));
+    }
+
+    /// <summary>Writes the result as one JSON object (for tools).</summary>
+    /// <param name="settings">What was measured.</param>
+    /// <param name="result">The figures.</param>
+    /// <param name="output">Where to write.</param>
+    public static void WriteJson(BenchSettings settings, BenchResult result, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(result);
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("model", settings.Model);
+        json.WriteString("runtime", result.Runtime);
+        json.WriteBoolean("nativeAot", result.NativeAot);
+        json.WriteNumber("vectorWidth", result.VectorWidth);
+        json.WriteNumber("batch", settings.Batch);
+        json.WriteNumber("steps", settings.Steps);
+        json.WriteNumber("sequenceLength", settings.SequenceLength);
+        WriteNumber(json, "stepMedianMicroseconds", result.StepMedianMicroseconds);
+        WriteNumber(json, "stepP99Microseconds", result.StepP99Microseconds);
+        WriteNumber(json, "bytesAllocatedPerStep", result.BytesAllocatedPerStep);
+        json.WriteNumber("sequenceStepsPerSecond", result.SequenceStepsPerSecond);
+        json.WriteEndObject();
+    }
+
+    private static void WriteNumber(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value)) json.WriteNumber(name, value);
+        else json.WriteNull(name);
+    }
+}
