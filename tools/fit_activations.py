@@ -6,8 +6,9 @@ converges to the minimax solution of a linear approximation problem) on a dense 
 
   1. tanh on |x| <= T:  tanh(x) ~ x + x^3 * P(x^2), P of degree DEG_T, minimizing the RELATIVE error
      |x + x^3 P(x^2) - tanh x| / tanh x (so the approximation is relatively accurate down to x -> 0).
-  2. exp on |r| <= ln2/2:  e^r ~ 1 + r + r^2 * Q(r), Q of degree DEG_E, minimizing the RELATIVE error
-     |1 + r + r^2 Q(r) - e^r| / e^r (the 2^n scaling afterwards is exact, so relative error carries over).
+  2. expm1 on |r| <= ln2/2:  e^r - 1 ~ r + r^2 * Q(r), Q of degree DEG_E, minimizing the error RELATIVE to
+     e^r - 1 (so tanh = m/(m+2), m = 2^n (e^r - 1) + 2^n - 1, is relatively accurate near 0; the 2^n scaling is exact).
+     (Step 1 is no longer used by the kernels, which compute tanh from expm1 alone; it is kept for reference.)
 
 The coefficients are rounded to float32, the rounded polynomial is re-evaluated in double precision and the
 resulting max errors are printed together with C# literals (round-trip "R" format via repr of float32).
@@ -53,10 +54,10 @@ def fit_tanh():
 
 
 def fit_exp():
-    r = chebyshev_grid(-LN2 / 2 * 1.01, LN2 / 2 * 1.01, 4000)   # a little wider: rounding of n
+    r = chebyshev_grid(-LN2 / 2 * 1.02, LN2 / 2 * 1.02, 4000)   # a little wider: rounding of n
     r = r[np.abs(r) > 1e-6]
     f = (np.expm1(r) - r) / r**2                 # the target of Q
-    w = r**2 / np.exp(r)                         # turns an error in Q into a relative error in e^r
+    w = r**2 / np.abs(np.expm1(r))               # turns an error in Q into an error relative to e^r - 1
     basis = np.vstack([r**k for k in range(DEG_E + 1)]).T
     c = lawson(basis, f, w)
     return c.astype(np.float32)
@@ -83,10 +84,13 @@ def main():
         print(f"    T{2 * k + 3} = {lit(v)}")
 
     pe = fit_exp()
-    r = np.linspace(-LN2 / 2 * 1.01, LN2 / 2 * 1.01, 200001)
-    approx = 1 + r + r * r * horner(pe, r)
-    rel = np.max(np.abs(approx - np.exp(r)) / np.exp(r))
-    print(f"exp: |r| <= ln2/2, total degree {DEG_E + 2}: max relative error (float32 coefficients, exact arithmetic) {rel:.3e}")
+    r = np.linspace(-LN2 / 2 * 1.02, LN2 / 2 * 1.02, 200001)
+    r = r[r != 0]
+    approx = r + r * r * horner(pe, r)
+    rel = np.max(np.abs(approx - np.expm1(r)) / np.abs(np.expm1(r)))
+    rel_exp = np.max(np.abs(approx - np.expm1(r)) / np.exp(r))
+    print(f"expm1: |r| <= 1.02 ln2/2, total degree {DEG_E + 2}: max error relative to e^r-1 {rel:.3e}, "
+          f"relative to e^r {rel_exp:.3e} (float32 coefficients, exact arithmetic)")
     for k, v in enumerate(pe):
         print(f"    E{k + 2} = {lit(v)}")
 
