@@ -135,6 +135,55 @@ public class SafetensorsFuzzTests(ITestOutputHelper output)
             Assert.Equal(f.Name == "dtypes.safetensors" ? Outcome.Parsed : Outcome.Ran, Exercise(f.Bytes, viaStream: true));
     }
 
+    // ---------------------------------------------------------------- regressions found by the fuzzer
+
+    /// <summary>A fixture with one tensor's header entry rewritten (the data buffer is kept).</summary>
+    private static byte[] Rewrite(string fixture, Func<SafetensorsTensorInfo, (string Name, long[] Shape, long Begin, long End)?> change, IEnumerable<string>? extraEntries = null)
+    {
+        Fixture f = Corpus.Value.Single(c => c.Name == fixture);
+        var json = new StringBuilder("{\"__metadata__\":{" + string.Join(",", f.Metadata.Select(m => Quote(m.Key) + ":" + Quote(m.Value))) + "}");
+        foreach (SafetensorsTensorInfo t in f.Tensors)
+        {
+            var (name, shape, begin, end) = change(t) ?? (t.Name, t.Shape.ToArray(), t.DataBegin, t.DataEnd);
+            json.Append(CultureInfo.InvariantCulture, $",{Quote(name)}:{{\"dtype\":\"{SafetensorsDTypeName(t.DType)}\",\"shape\":{Ints(shape)},\"data_offsets\":{Ints([begin, end])}}}");
+        }
+        foreach (string entry in extraEntries ?? []) json.Append(',').Append(entry);
+        byte[] header = Encoding.UTF8.GetBytes(json.Append('}').ToString());
+        byte[] data = f.Bytes[f.DataStart..];
+        var bytes = new byte[8 + header.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)header.Length);
+        header.CopyTo(bytes, 8);
+        data.CopyTo(bytes, 8 + header.Length);
+        return bytes;
+    }
+
+    private static ModelFormatException LoadRejects(byte[] bytes, params string[] expected)
+    {
+        SafetensorsFile file = SafetensorsFile.Parse(bytes);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ModelFormatException>(() => PyTorchModel.Load(file));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 16L * bytes.Length + (1 << 20), $"loading a {bytes.Length}-byte file allocated {allocated} bytes before failing: {e.Message}");
+        foreach (string part in expected) Assert.Contains(part, e.Message, StringComparison.Ordinal);
+        return e;
+    }
+
+    [Theory]
+    [InlineData(3_000_000L)]
+    [InlineData(100_000_000L)]
+    [InlineData(int.MaxValue)]
+    public void An_empty_head_weight_with_a_huge_row_count_fails_without_allocating_the_network(long rows) =>
+        LoadRejects(Rewrite("rnn_tanh_head_linear.safetensors", t => t.Name == "head.weight" ? (t.Name, [rows, 0], t.DataBegin, t.DataBegin) : null), "head.weight");
+
+    [Fact]
+    public void Thousands_of_empty_layers_fail_without_allocating_their_weights()
+    {
+        // weight_ih_l1… as empty tensors: the layer count comes from the names, the expected weights from hidden size 64.
+        const int layers = 20_000;
+        var extra = Enumerable.Range(1, layers).Select(l => $"\"rnn.weight_ih_l{l}\":{{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}");
+        LoadRejects(Rewrite("lstm_single.safetensors", _ => null, extra), "rnn.weight_ih_l1");
+    }
+
     // ---------------------------------------------------------------- the path under test
 
     private enum Outcome
