@@ -72,6 +72,7 @@ public static class PyTorchModel
             if (name is null) continue;
             tensors[name] = (info.GetShapeInt32(), file.ReadFloat32(info.Name));
         }
+        CheckShapes(spec, tensors, prefix, options.HeadPrefix);
         try
         {
             return RecurrentNetwork.FromTensors(spec, tensors);
@@ -199,6 +200,40 @@ public static class PyTorchModel
             throw new ModelFormatException($"The tensors describe an invalid network: {e.Message}", e);
         }
         return spec;
+    }
+
+    /// <summary>
+    /// Checks that every tensor the architecture needs is present with its exact shape before the network allocates its
+    /// parameters: empty tensors cost no bytes, so a small file can otherwise describe a huge network (a
+    /// <c>head.weight</c> of shape [10⁸, 0], or thousands of layers named by empty <c>weight_ih_l{k}</c>). Once every
+    /// shape matches, the parameters are no more than the values the file holds.
+    /// </summary>
+    private static void CheckShapes(RecurrentSpec spec, Dictionary<string, (int[] Shape, float[] Data)> tensors, string prefix, string headPrefix)
+    {
+        long gh = (long)spec.Gates * spec.HiddenSize, h = spec.HiddenSize, dh = (long)spec.Directions * spec.HiddenSize;
+        for (int l = 0; l < spec.Layers; l++)
+            for (int d = 0; d < spec.Directions; d++)
+            {
+                string suffix = "_l" + l.ToString(CultureInfo.InvariantCulture) + (d == 1 ? "_reverse" : "");
+                Check("weight_ih" + suffix, gh, l == 0 ? spec.InputSize : dh);
+                Check("weight_hh" + suffix, gh, h);
+                if (spec.Bias != BiasMode.None) Check("bias_ih" + suffix, gh);
+                if (spec.Bias == BiasMode.Pair) Check("bias_hh" + suffix, gh);
+            }
+        if (spec.ReadoutSize > 0)
+        {
+            Check("head.weight", spec.ReadoutSize, dh);
+            Check("head.bias", spec.ReadoutSize);
+        }
+
+        void Check(string name, params long[] shape)
+        {
+            string fileName = name.StartsWith("head.", StringComparison.Ordinal) ? headPrefix + name["head.".Length..] : prefix + name;
+            if (!tensors.TryGetValue(name, out var tensor))
+                throw new ModelFormatException($"Tensor '{fileName}' is missing (expected shape [{string.Join(", ", shape)}]).");
+            if (!tensor.Shape.Select(v => (long)v).SequenceEqual(shape))
+                throw new ModelFormatException($"Tensor '{fileName}' has shape [{string.Join(", ", tensor.Shape)}], expected [{string.Join(", ", shape)}].");
+        }
     }
 
     private static SafetensorsTensorInfo Info(SafetensorsFile file, string name) =>
