@@ -17,10 +17,12 @@ public static class Compare
     }
 
     /// <summary>
-    /// ‖actual − expected‖∞ ≤ relative · ‖expected‖∞: the error of a tensor measured against its own scale.
-    /// (Element-wise relative error is meaningless for elements that cancel to near zero.)
+    /// ‖actual − expected‖∞ ≤ relative · ‖expected‖∞ + floor: the error of a tensor measured against its own scale.
+    /// (Element-wise relative error is meaningless for elements that cancel to near zero; the absolute
+    /// <paramref name="floor"/> covers tensors that cancel as a whole, e.g. a one-element bias gradient summed over
+    /// steps of opposite signs, whose float32 error scales with its terms, not with the sum.)
     /// </summary>
-    public static string? NormRelative(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, double relative, string name)
+    public static string? NormRelative(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, double relative, string name, double floor = 0)
     {
         if (actual.Length != expected.Length) return $"{name}: length {actual.Length} vs {expected.Length}";
         double scale = 0, worst = 0;
@@ -31,8 +33,8 @@ public static class Compare
             double error = Math.Abs(actual[k] - expected[k]);
             if (!(error <= worst)) { worst = error; at = k; }
         }
-        return worst <= relative * scale
+        return worst <= relative * scale + floor
             ? null
-            : $"{name}: element {at}: got {actual[at]:R}, expected {expected[at]:R}; max error {worst:E3} > {relative:E1} × max |expected| {scale:E3}";
+            : $"{name}: element {at}: got {actual[at]:R}, expected {expected[at]:R}; max error {worst:E3} > {relative:E1} × max |expected| {scale:E3} + {floor:E2}";
     }
 }

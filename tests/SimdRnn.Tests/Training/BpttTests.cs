@@ -10,11 +10,15 @@ namespace SimdRnn.Tests.Training;
 
 public class BpttTests
 {
-    // Tolerance for gradients: 1e-4 relative to each tensor's largest element (‖Δ‖∞ ≤ 1e-4·‖g‖∞). The float32
-    // forward pass carries errors of order 1e-6 relative (see ElmanForwardTests); back-propagation sums T·H
-    // products of such values into each element, so float32 gradients agree with double to about 1e-5 of the
-    // tensor's scale; element-wise relative error is not used because gradient elements cancel to near zero.
+    // Tolerance for gradients: 1e-4 relative to each tensor's largest element, plus 1e-5 of the largest gradient
+    // element of the whole model (‖Δ‖∞ ≤ 1e-4·‖g‖∞ + 1e-5·‖g_all‖∞). The float32 forward pass carries errors of
+    // order 1e-6 relative (see ElmanForwardTests); back-propagation sums T·H products of such values into each
+    // element, so each element's error is ~1e-7 of the magnitude of its terms. Element-wise relative error is not
+    // used because elements cancel to near zero; the model-wide floor covers a tensor that cancels as a whole (a
+    // one-output bias gradient Σ_t dz_t with dz_t of both signs: seen at 1e-4 relative with errors of 5e-8 while
+    // its terms were 0.26), and is ~100 float32 ulps of the model's gradient scale.
     private const double GradientTolerance = 1e-4;
+    private const double ModelFloor = 1e-5;
 
     private static Arbitrary<(ElmanCase Case, LossKind Loss, LossReduction Reduction)> Problems(int maxSize = 67, int maxSteps = 8) =>
         (from c in ElmanCase.Arbitrary(maxSize, maxSteps).Generator
@@ -57,7 +61,7 @@ public class BpttTests
                          ("dWhy", g.OutputWeights.ToArray()), ("dby", g.OutputBias.ToArray()),
                      })
             {
-                string? failure = Compare.NormRelative(actual, expected.AsSpan(offset, actual.Length), GradientTolerance, name);
+                string? failure = Compare.NormRelative(actual, expected.AsSpan(offset, actual.Length), GradientTolerance, name, ModelFloor * expected.Max(Math.Abs));
                 Assert.True(failure is null, $"{c} {loss} {reduction}: {failure}");
                 offset += actual.Length;
             }
