@@ -465,7 +465,7 @@ internal sealed class OnnxGraphReader
             "reverse" => throw Fail(node, "direction 'reverse' alone is not a PyTorch layer (PyTorch runs the reverse direction only next to the forward one, bidirectional); reverse the sequence and use 'forward' instead."),
             _ => throw Fail(node, $"unknown direction '{direction}'."),
         };
-        bool linearBeforeReset = IntAttribute(node, "linear_before_reset", 0) != 0;
+        bool linearBeforeReset = cell != CellKind.Gru || IntAttribute(node, "linear_before_reset", 0) != 0; // the flag only matters for a GRU
         var nonlinearity = Activations(node, cell, directions);
 
         int maxInputs = cell == CellKind.Lstm ? 8 : 6;
@@ -518,7 +518,7 @@ internal sealed class OnnxGraphReader
             Node = node,
             Cell = cell,
             Nonlinearity = nonlinearity,
-            LinearBeforeReset = cell != CellKind.Gru || linearBeforeReset,
+            LinearBeforeReset = linearBeforeReset,
             Directions = directions,
             Hidden = hidden,
             Input = input,
