@@ -248,6 +248,87 @@ public sealed class OnnxImportTests
     }
 
     [Fact]
+    public void Constant_node_weights_folded_shapes_and_a_Gemm_readout_agree_with_OnnxRuntime()
+    {
+        const int input = 3, hidden = 4, outputs = 2, steps = 5, batch = 3;
+        var model = SingleOp("LSTM", input, hidden, 1, seed: 77, edit: (node, graph) =>
+        {
+            // W from a Constant node with float_data instead of an initializer.
+            var w = graph.Initializer.Single(t => t.Name == "W");
+            graph.Initializer.Remove(w);
+            var wFloats = new TensorProto { Name = "W", DataType = w.DataType };
+            wFloats.Dims.AddRange(w.Dims);
+            wFloats.FloatData.AddRange(MemoryMarshal.Cast<byte, float>(w.RawData.Span).ToArray());
+            graph.Node.Insert(0, new NodeProto { Name = "w_const", OpType = "Constant", Output = { "W" }, Attribute = { new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = wFloats } } });
+
+            // Squeeze axes = Unsqueeze(Gather([3, 1, 2], 1), [0]) = [1]; Reshape shape = Concat([-1], [H]).
+            graph.Node.Add(IntConstantNode("dims", [3], [3, 1, 2]));
+            graph.Node.Add(IntConstantNode("one", [], [1]));
+            graph.Node.Add(IntConstantNode("zero", [1], [0]));
+            graph.Node.Add(new NodeProto { Name = "gather", OpType = "Gather", Input = { "dims", "one" }, Output = { "axis" } });
+            graph.Node.Add(new NodeProto { Name = "unsqueeze", OpType = "Unsqueeze", Input = { "axis", "zero" }, Output = { "axes" } });
+            graph.Node.Add(new NodeProto { Name = "squeeze", OpType = "Squeeze", Input = { "Y", "axes" }, Output = { "y" } });
+            graph.Node.Add(IntConstantNode("minus_one", [1], [-1]));
+            graph.Node.Add(IntConstantNode("width", [1], [hidden]));
+            graph.Node.Add(new NodeProto { Name = "shape", OpType = "Concat", Input = { "minus_one", "width" }, Output = { "flat_shape" }, Attribute = { new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 } } });
+            graph.Node.Add(new NodeProto { Name = "flatten", OpType = "Reshape", Input = { "y", "flat_shape" }, Output = { "y_flat" } });
+            var random = new Random(5);
+            graph.Initializer.Add(Tensor("head_w", [outputs, hidden], Enumerable.Range(0, outputs * hidden).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray()));
+            graph.Initializer.Add(Tensor("head_b", [outputs], [0.25f, -0.5f]));
+            graph.Node.Add(new NodeProto
+            {
+                Name = "head", OpType = "Gemm", Input = { "y_flat", "head_w", "head_b" }, Output = { "logits" },
+                Attribute =
+                {
+                    new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 },
+                    new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = 0.5f },
+                    new AttributeProto { Name = "beta", Type = AttributeProto.Types.AttributeType.Float, F = 2f },
+                },
+            });
+            graph.Node.Add(new NodeProto { Name = "sigmoid", OpType = "Sigmoid", Input = { "logits" }, Output = { "out" } });
+            graph.Output.RemoveAt(0); // Y
+            graph.Output.Add(Value("out", ["TN", outputs]));
+        });
+        byte[] bytes = model.ToByteArray();
+        var network = OnnxImport.Load(bytes);
+        Assert.Equal(outputs, network.Spec.ReadoutSize);
+        Assert.Equal(ReadoutActivation.Sigmoid, network.Spec.ReadoutActivation);
+
+        var random = new Random(8);
+        float[] Uniform(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        float[] x = Uniform(steps * batch * input), h0 = Uniform(batch * hidden), c0 = Uniform(batch * hidden);
+        var mine = RunSimdRnn(network, x, batch, steps, h0, c0);
+        using var session = new InferenceSession(bytes);
+        var values = new List<OrtValue>
+        {
+            OrtValue.CreateTensorValueFromMemory(x, new long[] { steps, batch, input }),
+            OrtValue.CreateTensorValueFromMemory(h0, new long[] { 1, batch, hidden }),
+            OrtValue.CreateTensorValueFromMemory(c0, new long[] { 1, batch, hidden }),
+        };
+        try
+        {
+            var outputNames = session.OutputMetadata.Keys.ToList();
+            using var results = session.Run(new RunOptions(), ["X", "initial_h", "initial_c"], values, outputNames);
+            var ort = outputNames.Zip(results).ToDictionary(p => p.First, p => p.Second.GetTensorDataAsSpan<float>().ToArray());
+            AssertClose(ort["out"], mine.Output, "out", 1e-5);
+            AssertClose(ort["Y_h"], mine.HN, "Y_h", 1e-5);
+            AssertClose(ort["Y_c"], mine.CN, "Y_c", 1e-5);
+        }
+        finally
+        {
+            foreach (var value in values) value.Dispose();
+        }
+    }
+
+    private static NodeProto IntConstantNode(string output, long[] dims, long[] values)
+    {
+        var tensor = new TensorProto { DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Dims.AddRange(dims);
+        tensor.Int64Data.AddRange(values);
+        return new NodeProto { Name = output + "_const", OpType = "Constant", Output = { output }, Attribute = { new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor } } };
+    }
+
+    [Fact]
     public void Hand_built_graph_without_B_is_bias_free()
     {
         var network = OnnxImport.Load(SingleOp("GRU", 3, 4, 1, 1, bias: false).ToByteArray());
