@@ -131,6 +131,14 @@ public static class OnnxImport
         foreach (var opset in model.OpsetImport)
             if ((opset.Domain.Length == 0 || opset.Domain == "ai.onnx") && opset.Version is > 0 and < 7)
                 throw new ModelFormatException($"The model imports opset {opset.Version}; the import reads RNN/GRU/LSTM from opset 7 on.");
-        return new OnnxGraphReader(model.Graph, options).Read();
+        try
+        {
+            return new OnnxGraphReader(model.Graph, options).Read();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException or InvalidCastException)
+        {
+            // A well-formed protobuf whose fields contradict each other in a way no check above names.
+            throw new ModelFormatException($"The graph cannot be read: {e.Message}", e);
+        }
     }
 }
