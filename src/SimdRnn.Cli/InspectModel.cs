@@ -1,22 +1,56 @@
 using System.Globalization;
 using SimdRnn.Interop;
 using SimdRnn.Networks;
+using SimdRnn.Onnx;
 
 namespace SimdRnn.Cli;
 
-/// <summary>Describes a model file: the architecture, and for safetensors every tensor with its shape.</summary>
+/// <summary>
+/// Describes a model file: the architecture, and for safetensors every tensor with its shape; for ONNX the graph's
+/// nodes (op types) and initializers (shapes).
+/// </summary>
 public static class InspectModel
 {
     /// <summary>Writes the description of the model in <paramref name="path"/> to <paramref name="output"/>.</summary>
-    /// <param name="path">A PyTorch state_dict as safetensors.</param>
+    /// <param name="path">A PyTorch state_dict as safetensors, or an .onnx model.</param>
     /// <param name="output">Where the lines go.</param>
     /// <returns>The network read from the file.</returns>
     /// <exception cref="ModelFormatException">The file is malformed or holds no recurrent network.</exception>
     public static RecurrentNetwork Run(string path, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        if (ModelFiles.IsOnnx(path)) return RunOnnx(path, output);
         var file = SafetensorsFile.Load(path);
         var network = PyTorchModel.Load(file);
+        WriteArchitecture(path, network, output);
+        output.WriteLine("tensors");
+        foreach (var info in file.Tensors) output.WriteLine($"  {info}");
+        if (file.Metadata.Count > 0)
+        {
+            output.WriteLine("metadata");
+            foreach (var (key, value) in file.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal)) output.WriteLine($"  {key} = {value}");
+        }
+        return network;
+    }
+
+    private static RecurrentNetwork RunOnnx(string path, TextWriter output)
+    {
+        var summary = OnnxImport.Describe(path);
+        var network = ModelFiles.Load(path, null);
+        WriteArchitecture(path, network, output);
+        output.WriteLine($"producer    {summary.ProducerName} {summary.ProducerVersion}".TrimEnd());
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"onnx        IR {summary.IrVersion}, opset {string.Join(", ", summary.Opsets)}"));
+        output.WriteLine($"inputs      {string.Join(", ", summary.Inputs)}");
+        output.WriteLine($"outputs     {string.Join(", ", summary.Outputs)}");
+        output.WriteLine("nodes");
+        foreach (var node in summary.Nodes) output.WriteLine($"  {node}");
+        output.WriteLine("initializers");
+        foreach (var tensor in summary.Initializers) output.WriteLine($"  {tensor}");
+        return network;
+    }
+
+    private static void WriteArchitecture(string path, RecurrentNetwork network, TextWriter output)
+    {
         var spec = network.Spec;
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine($"file        {path}");
@@ -29,13 +63,5 @@ public static class InspectModel
             : "readout     none");
         output.WriteLine($"layout      {(spec.BatchFirst ? "batch-first [B, T, ·]" : "sequence-first [T, B, ·]")}");
         output.WriteLine(string.Create(inv, $"parameters  {network.ParameterCount:N0}"));
-        output.WriteLine("tensors");
-        foreach (var info in file.Tensors) output.WriteLine($"  {info}");
-        if (file.Metadata.Count > 0)
-        {
-            output.WriteLine("metadata");
-            foreach (var (key, value) in file.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal)) output.WriteLine($"  {key} = {value}");
-        }
-        return network;
     }
 }

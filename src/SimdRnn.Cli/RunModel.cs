@@ -6,7 +6,7 @@ namespace SimdRnn.Cli;
 /// <summary>The settings of <c>simdrnn run</c>.</summary>
 public sealed record RunSettings
 {
-    /// <summary>The model: a PyTorch state_dict as safetensors.</summary>
+    /// <summary>The model: a PyTorch state_dict as safetensors, or an .onnx model.</summary>
     public required string Model { get; init; }
 
     /// <summary>The input file: "x" [T,B,I] and optional "h0" [L·D,B,H], "c0".</summary>
@@ -25,7 +25,7 @@ public sealed record RunSettings
     public bool? BatchFirst { get; init; }
 }
 
-/// <summary>Runs a PyTorch recurrent model over the sequences of a safetensors file.</summary>
+/// <summary>Runs a PyTorch (safetensors) or ONNX recurrent model over the sequences of a safetensors file.</summary>
 public static class RunModel
 {
     /// <summary>Loads the model and the inputs, runs every sequence, writes the outputs atomically.</summary>
@@ -35,7 +35,7 @@ public static class RunModel
     public static (RecurrentNetwork Network, int Batch, int Steps) Run(RunSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var network = PyTorchModel.Load(settings.Model, new PyTorchLoadOptions
+        var network = ModelFiles.Load(settings.Model, new PyTorchLoadOptions
         {
             Nonlinearity = settings.Nonlinearity,
             ReadoutActivation = settings.Head,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using SimdRnn.Interop;
 using SimdRnn.Networks;
+using SimdRnn.Onnx;
 using SimdRnn.Training;
 
 namespace SimdRnn.Cli;
@@ -8,13 +9,16 @@ namespace SimdRnn.Cli;
 /// <summary>The settings of <c>simdrnn train</c>; the defaults are the seed document's.</summary>
 public sealed record TrainSettings
 {
-    /// <summary>The initial model (a PyTorch state_dict as safetensors).</summary>
+    /// <summary>The initial model (a PyTorch state_dict as safetensors, or an .onnx model).</summary>
     public required string Model { get; init; }
 
     /// <summary>The data: "x" [T,B,I], "target" [T,B,O], optional "h0", "c0".</summary>
     public required string Data { get; init; }
 
-    /// <summary>Where the trained model goes (PyTorch's names; written atomically).</summary>
+    /// <summary>
+    /// Where the trained model goes, written atomically: a safetensors state_dict with PyTorch's names (the initial
+    /// model's prefix; "rnn." for an ONNX initial model), or an ONNX model (<see cref="OnnxExport"/>) when the name ends in .onnx.
+    /// </summary>
     public required string Output { get; init; }
 
     /// <summary>Epochs: one forward, one exact BPTT and one update over the whole data each.</summary>
@@ -67,17 +71,10 @@ public static class TrainModel
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(settings), settings.Epochs, "--epochs must be zero or positive.");
-        var modelFile = SafetensorsFile.Load(settings.Model);
-        string prefix = PyTorchModel.DetectPrefix(modelFile);
-        RecurrentNetwork network;
-        try
-        {
-            network = PyTorchModel.Load(modelFile, new PyTorchLoadOptions { Nonlinearity = settings.Nonlinearity, ReadoutActivation = settings.Head });
-        }
-        catch (ModelFormatException e)
-        {
-            throw new ModelFormatException($"{settings.Model}: {e.Message}", e);
-        }
+        var loadOptions = new PyTorchLoadOptions { Nonlinearity = settings.Nonlinearity, ReadoutActivation = settings.Head };
+        // The trained state_dict keeps a safetensors model's module prefix; an ONNX initial model gets "rnn.".
+        string prefix = ModelFiles.IsOnnx(settings.Model) ? "rnn." : PyTorchModel.DetectPrefix(SafetensorsFile.Load(settings.Model));
+        var network = ModelFiles.Load(settings.Model, loadOptions);
         var spec = network.Spec;
         var data = SafetensorsFile.Load(settings.Data);
         var x = data.GetInfo("x");
@@ -115,7 +112,8 @@ public static class TrainModel
             network = trainer.ToNetwork();
         }
 
-        PyTorchModel.Save(network, settings.Output, prefix);
+        if (ModelFiles.IsOnnx(settings.Output)) OnnxExport.Save(network, settings.Output);
+        else PyTorchModel.Save(network, settings.Output, prefix);
         if (settings.Log is not null) WriteLog(settings.Log, losses);
         if (settings.Plot is not null) LossPlot.Save(settings.Plot, losses, $"{spec.Cell} {settings.Optimizer} lr {settings.LearningRate.ToString(CultureInfo.InvariantCulture)}, {settings.Loss} ({settings.Reduction})");
         return new TrainResult(network, losses, skipped);
