@@ -96,6 +96,7 @@ public class OnnxRuntimeSequenceBenchmarks
         var network = OrtHarness.Network(Cell, Size);
         _ort = new OrtHarness(network, Steps, Batch);
         _session = network.CreateSession();
+        _session.MaxDegreeOfParallelism = 1; // one core, as ONNX Runtime's single intra-op thread
         SimdRnn(); // sizes the session's buffers
     }
 
@@ -145,6 +146,7 @@ public class OnnxRuntimeBatchBenchmarks
         var network = OrtHarness.Network(Cell, Size);
         _ort = new OrtHarness(network, Steps, Batch);
         _session = network.CreateSession();
+        _session.MaxDegreeOfParallelism = 1; // one core, as ONNX Runtime's single intra-op thread
         SimdRnn();
     }
 

@@ -20,6 +20,21 @@ internal static class MatrixOps
         Gemm.MultiplyTransposed(a.Slice(0, m * k), m, k, b.Slice(0, n * k), n, c.Slice(0, m * n), accumulate);
     }
 
+    /// <summary>
+    /// C[m×n] = (accumulate ? C : 0) + A[m×k]·B[n×k]ᵀ, given also <paramref name="bTransposed"/> = Bᵀ [k×n]: with more
+    /// than one row the product runs as A·(Bᵀ) on the faster broadcast kernel (see <see cref="PackedWeights"/>).
+    /// </summary>
+    public static void MultiplyTransposed(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> bTransposed, int n, Span<float> c, bool accumulate)
+    {
+        if (m == 1 || bTransposed.IsEmpty)
+        {
+            MultiplyTransposed(a, m, k, b, n, c, accumulate);
+            return;
+        }
+        if (!accumulate) c.Slice(0, m * n).Clear();
+        Gemm.MultiplyAccumulate(a.Slice(0, m * k), m, k, bTransposed.Slice(0, k * n), n, c.Slice(0, m * n));
+    }
+
     /// <summary>C[m×n] += A[m×k]·B[k×n] (a gradient times a weight matrix, back to its inputs).</summary>
     public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
     {

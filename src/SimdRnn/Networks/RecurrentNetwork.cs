@@ -10,6 +10,7 @@ public sealed class RecurrentNetwork
 {
     private readonly float[] _parameters;
     private readonly float[] _derived;
+    private readonly float[] _packed;
 
     private RecurrentNetwork(RecurrentLayout layout, float[] parameters)
     {
@@ -17,6 +18,8 @@ public sealed class RecurrentNetwork
         _parameters = parameters;
         _derived = new float[DerivedBiases.Length(layout.Spec)];
         DerivedBiases.Compute(layout, _parameters, _derived);
+        _packed = new float[PackedWeights.Length(layout)];
+        PackedWeights.Compute(layout, _parameters, _packed);
     }
 
     /// <summary>The architecture.</summary>
@@ -34,6 +37,8 @@ public sealed class RecurrentNetwork
     internal RecurrentLayout Layout { get; }
 
     internal ReadOnlySpan<float> DerivedBiasSpan => _derived;
+
+    internal ReadOnlySpan<float> PackedSpan => _packed;
 
     /// <summary>The tensor called <paramref name="name"/> (e.g. <c>weight_hh_l0</c>, <c>head.weight</c>).</summary>
     /// <param name="name">A name from <see cref="Tensors"/>.</param>

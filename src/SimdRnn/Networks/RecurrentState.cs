@@ -119,7 +119,7 @@ public sealed class RecurrentState
         var spec = Network.Spec;
         Guard.Length(input, (long)Batch * spec.InputSize, nameof(input));
         Guard.Length(output, (long)Batch * spec.OutputSize, nameof(output));
-        ReadOnlySpan<float> parameters = Network.Parameters, derived = Network.DerivedBiasSpan;
+        ReadOnlySpan<float> parameters = Network.Parameters, derived = Network.DerivedBiasSpan, packed = Network.PackedSpan;
         var layout = Network.Layout;
         int h = spec.HiddenSize, gh = spec.Gates * h, bh = Batch * h;
         ReadOnlySpan<float> layerInput = input;
@@ -129,10 +129,10 @@ public sealed class RecurrentState
             var w = layout.Layer(l, 0);
             // P = x·W_ihᵀ + b, then the cell step from this layer's h (and c).
             MatrixOps.BroadcastRows(DerivedBiases.Projection(spec, derived, l, 0), Batch, _projection);
-            MatrixOps.MultiplyTransposed(layerInput, Batch, inputSize, parameters.Slice(w.InputWeights, gh * inputSize), gh, _projection, accumulate: true);
+            MatrixOps.MultiplyTransposed(layerInput, Batch, inputSize, parameters.Slice(w.InputWeights, gh * inputSize), packed.Slice(w.InputWeights, gh * inputSize), gh, _projection, accumulate: true);
             Span<float> hidden = _hidden.AsSpan(l * bh, bh);
             Span<float> cell = spec.HasCellState ? _cell.AsSpan(l * bh, bh) : default;
-            RecurrentStep.Forward(spec, Batch, _projection, parameters.Slice(w.RecurrentWeights, gh * h), DerivedBiases.ResetBias(spec, derived, l, 0),
+            RecurrentStep.Forward(spec, Batch, _projection, parameters.Slice(w.RecurrentWeights, gh * h), packed.Slice(w.RecurrentWeights, gh * h), DerivedBiases.ResetBias(spec, derived, l, 0),
                 hidden, _nextHidden, cell, _nextCell, default, _resetHidden, _recurrent, _gates);
             _nextHidden.CopyTo(hidden);
             _nextCell.CopyTo(cell);
@@ -143,7 +143,7 @@ public sealed class RecurrentState
         {
             int o = spec.ReadoutSize;
             MatrixOps.BroadcastRows(parameters.Slice(layout.HeadBias, o), Batch, output);
-            MatrixOps.MultiplyTransposed(layerInput, Batch, h, parameters.Slice(layout.HeadWeights, o * h), o, output, accumulate: true);
+            MatrixOps.MultiplyTransposed(layerInput, Batch, h, parameters.Slice(layout.HeadWeights, o * h), packed.Slice(layout.HeadWeights, o * h), o, output, accumulate: true);
             if (spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.Sigmoid(output, output);
         }
         else

@@ -10,9 +10,9 @@ internal static class RecurrentStep
     /// computes <c>Q = H_prev·W_hhᵀ</c> with one product for all streams, then one fused cell pass per stream.
     /// <paramref name="cache"/> [B, S] receives the history a backward pass needs (empty in inference);
     /// <paramref name="resetHidden"/> [B, H] receives r ⊙ h_prev for the GRU without linear-before-reset.
-    /// <paramref name="q"/> (≥ B·G·H) and <paramref name="gates"/> (≥ B·2H, that GRU form in inference) are scratch.
+    /// <paramref name="whhTransposed"/> is W_hhᵀ (or empty), used when B &gt; 1. <paramref name="q"/> (≥ B·G·H) and <paramref name="gates"/> (≥ B·2H, that GRU form in inference) are scratch.
     /// </summary>
-    public static void Forward(RecurrentSpec spec, int batch, ReadOnlySpan<float> projection, ReadOnlySpan<float> whh, ReadOnlySpan<float> bhn,
+    public static void Forward(RecurrentSpec spec, int batch, ReadOnlySpan<float> projection, ReadOnlySpan<float> whh, ReadOnlySpan<float> whhTransposed, ReadOnlySpan<float> bhn,
         ReadOnlySpan<float> hPrev, Span<float> hNext, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> cache, Span<float> resetHidden,
         Span<float> q, Span<float> gates)
     {
@@ -43,7 +43,7 @@ internal static class RecurrentStep
         }
 
         // Q = H_prev·W_hhᵀ for all B streams, then one fused cell pass per stream.
-        MatrixOps.MultiplyTransposed(hPrev, batch, h, whh, gh, q, accumulate: false);
+        MatrixOps.MultiplyTransposed(hPrev, batch, h, whh, whhTransposed, gh, q, accumulate: false);
         for (int b = 0; b < batch; b++)
         {
             ReadOnlySpan<float> p = projection.Slice(b * gh, gh), qb = q.Slice(b * gh, gh);

@@ -113,7 +113,7 @@ internal sealed class SequenceEngine : IDisposable
     /// initial states (empty = zeros). Inference engines write h_T / c_T into <paramref name="finalHidden"/> /
     /// <paramref name="finalCell"/> when those are not empty.
     /// </summary>
-    public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> derived, ReadOnlySpan<float> input, int steps, int batch,
+    public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> derived, ReadOnlySpan<float> packed, ReadOnlySpan<float> input, int steps, int batch,
         ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -139,15 +139,17 @@ internal sealed class SequenceEngine : IDisposable
                 // P = X·W_ihᵀ + (b_ih + b_hh): every time step's input projection in one product.
                 Span<float> projection = _projection.AsSpan(0, rows * _gh);
                 MatrixOps.BroadcastRows(DerivedBiases.Projection(_spec, derived, l, d), rows, projection);
-                MatrixOps.MultiplyTransposed(layerInput, rows, inputSize, parameters.Slice(w.InputWeights, _gh * inputSize), _gh, projection, accumulate: true);
+                MatrixOps.MultiplyTransposed(layerInput, rows, inputSize, parameters.Slice(w.InputWeights, _gh * inputSize),
+                    packed.Slice(w.InputWeights, _gh * inputSize), _gh, projection, accumulate: true);
 
                 ReadOnlySpan<float> whh = parameters.Slice(w.RecurrentWeights, _gh * _h);
+                ReadOnlySpan<float> whhT = packed.Slice(w.RecurrentWeights, _gh * _h);
                 ReadOnlySpan<float> bhn = DerivedBiases.ResetBias(_spec, derived, l, d);
                 for (int s = 0; s < steps; s++)
                 {
                     int t = d == 0 ? s : steps - 1 - s;
                     int prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-                    RecurrentStep.Forward(_spec, batch, projection.Slice(t * batch * _gh, batch * _gh), whh, bhn,
+                    RecurrentStep.Forward(_spec, batch, projection.Slice(t * batch * _gh, batch * _gh), whh, whhT, bhn,
                         hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh),
                         _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
                         _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
@@ -176,7 +178,7 @@ internal sealed class SequenceEngine : IDisposable
             int o = _spec.ReadoutSize;
             Span<float> readout = _readout.AsSpan(0, rows * o);
             MatrixOps.BroadcastRows(parameters.Slice(_layout.HeadBias, o), rows, readout);
-            MatrixOps.MultiplyTransposed(layerInput, rows, _dh, parameters.Slice(_layout.HeadWeights, o * _dh), o, readout, accumulate: true);
+            MatrixOps.MultiplyTransposed(layerInput, rows, _dh, parameters.Slice(_layout.HeadWeights, o * _dh), packed.Slice(_layout.HeadWeights, o * _dh), o, readout, accumulate: true);
             if (_training) readout.CopyTo(_readoutLogits);
             if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.Sigmoid(readout, readout);
         }

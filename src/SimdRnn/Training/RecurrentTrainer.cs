@@ -21,7 +21,7 @@ public sealed class RecurrentTrainer : IDisposable
     private readonly RecurrentSpec _spec;
     private readonly SequenceEngine _engine;
     private readonly Optimizer _optimizer;
-    private readonly float[] _parameters, _gradients, _derived;
+    private readonly float[] _parameters, _gradients, _derived, _packed;
     private float[] _output = [], _layerOutput = [], _finalHidden = [], _finalCell = [];
     private float[] _dOutput = [], _dTop = [], _inputGradient = [];
     private int _steps, _batch;
@@ -42,6 +42,8 @@ public sealed class RecurrentTrainer : IDisposable
         _gradients = new float[_layout.Count];
         _derived = new float[DerivedBiases.Length(_spec)];
         DerivedBiases.Compute(_layout, _parameters, _derived);
+        _packed = new float[PackedWeights.Length(_layout)];
+        PackedWeights.Compute(_layout, _parameters, _packed);
         _engine = new SequenceEngine(_layout, training: true);
         _optimizer = new Optimizer(Options, _layout.Count);
     }
@@ -128,7 +130,7 @@ public sealed class RecurrentTrainer : IDisposable
         Span<float> sequenceFirst = _engine.InputBuffer(steps, batch);
         if (_spec.BatchFirst) MatrixOps.SwapLeadingAxes(input, batch, steps, _spec.InputSize, sequenceFirst);
         else input.CopyTo(sequenceFirst);
-        _engine.Forward(_parameters, _derived, sequenceFirst, steps, batch, initialHidden, initialCell, default, default);
+        _engine.Forward(_parameters, _derived, _packed, sequenceFirst, steps, batch, initialHidden, initialCell, default, default);
         _engine.CopyFinalHidden(_finalHidden);
         if (_spec.HasCellState) _engine.CopyFinalCell(_finalCell);
         if (_spec.ReadoutSize > 0)
@@ -255,6 +257,7 @@ public sealed class RecurrentTrainer : IDisposable
         if (!Kernels.Elementwise.AllFinite(_gradients)) return false;
         _optimizer.Apply(_parameters, _gradients);
         DerivedBiases.Compute(_layout, _parameters, _derived);
+        PackedWeights.Compute(_layout, _parameters, _packed);
         return true;
     }
 
