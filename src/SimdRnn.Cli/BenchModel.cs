@@ -11,7 +11,7 @@ namespace SimdRnn.Cli;
 /// <summary>The settings of <c>simdrnn bench</c>.</summary>
 public sealed record BenchSettings
 {
-    /// <summary>The model (a PyTorch state_dict as safetensors).</summary>
+    /// <summary>The model (a PyTorch state_dict as safetensors, or .onnx).</summary>
     public required string Model { get; init; }
 
     /// <summary>B, the streams stepped together and the sequences per run.</summary>
@@ -46,7 +46,7 @@ public static class BenchModel
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Batch < 1 || settings.Steps < 1 || settings.SequenceLength < 1)
             throw new ArgumentOutOfRangeException(nameof(settings), "--batch, --steps and --seq must be positive.");
-        var network = PyTorchModel.Load(settings.Model);
+        var network = ModelFiles.Load(settings.Model, null);
         var spec = network.Spec;
         int b = settings.Batch;
 

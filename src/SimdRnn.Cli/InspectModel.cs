@@ -21,7 +21,7 @@ public static class InspectModel
         ArgumentNullException.ThrowIfNull(output);
         if (ModelFiles.IsOnnx(path)) return RunOnnx(path, output);
         var file = SafetensorsFile.Load(path);
-        var network = PyTorchModel.Load(file);
+        var network = ModelFiles.About(path, () => PyTorchModel.Load(file));
         WriteArchitecture(path, network, output);
         output.WriteLine("tensors");
         foreach (var info in file.Tensors) output.WriteLine($"  {info}");

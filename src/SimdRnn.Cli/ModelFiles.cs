@@ -37,4 +37,17 @@ public static class ModelFiles
             throw new ModelFormatException($"{path}: the ONNX graph's linear_before_reset is {(spec.LinearBeforeReset ? 1 : 0)}; the graph fixes it.");
         return network;
     }
+
+    /// <summary>Runs <paramref name="read"/>, prefixing the path to a <see cref="ModelFormatException"/> that lacks it.</summary>
+    internal static T About<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (ModelFormatException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new ModelFormatException($"{path}: {e.Message}", e);
+        }
+    }
 }

@@ -51,7 +51,7 @@ static Command DemoCommand()
 
 static Command RunCommand()
 {
-    var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict of nn.RNN/GRU/LSTM (+ nn.Linear 'head.') as safetensors.", Required = true };
+    var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict of nn.RNN/GRU/LSTM (+ nn.Linear 'head.') as safetensors, or an .onnx file.", Required = true };
     var input = new Option<string>("--input") { Description = "Inputs: 'x' [T,B,I], optional 'h0' [L·D,B,H] and 'c0'.", Required = true };
     var output = new Option<string>("--output") { Description = "Outputs: 'y' [T,B,D·H], 'h_n', 'c_n' (LSTM), 'out' [T,B,O] (with a readout).", Required = true };
     var nonlinearity = new Option<string?>("--nonlinearity") { Description = "Elman activation, overriding the file's metadata." };
@@ -89,7 +89,7 @@ static Command RunCommand()
 
 static Command TrainCommand()
 {
-    var model = new Option<string>("--model") { Description = "The initial model: a PyTorch state_dict as safetensors.", Required = true };
+    var model = new Option<string>("--model") { Description = "The initial model: a PyTorch state_dict as safetensors, or an .onnx file.", Required = true };
     var data = new Option<string>("--data") { Description = "Data: 'x' [T,B,I], 'target' [T,B,O], optional 'h0', 'c0'.", Required = true };
     var output = new Option<string>("--output") { Description = "The trained model (PyTorch's names; saved atomically).", Required = true };
     var epochs = new Option<int>("--epochs") { Description = "Epochs (one forward, exact BPTT and update over all the data each).", DefaultValueFactory = _ => 1000 };
@@ -149,7 +149,7 @@ static Command TrainCommand()
 
 static Command InspectCommand()
 {
-    var model = new Argument<string>("model") { Description = "A PyTorch state_dict as safetensors." };
+    var model = new Argument<string>("model") { Description = "A PyTorch state_dict as safetensors, or an .onnx file." };
     var inspect = new Command("inspect", "Describe a model: cell, layers, directions, sizes, parameters, bias form, readout, tensors.") { model };
     inspect.SetAction(parse =>
     {
@@ -168,7 +168,7 @@ static Command InspectCommand()
 
 static Command BenchCommand()
 {
-    var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict as safetensors.", Required = true };
+    var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict as safetensors, or an .onnx file.", Required = true };
     var batch = new Option<int>("--batch") { Description = "Streams stepped together / sequences per run.", DefaultValueFactory = _ => 1 };
     var steps = new Option<int>("--steps") { Description = "Streaming steps to time one by one.", DefaultValueFactory = _ => 20_000 };
     var seq = new Option<int>("--seq") { Description = "Sequence length for the throughput run.", DefaultValueFactory = _ => 100 };

@@ -43,7 +43,7 @@ public static class RunModel
         });
         var spec = network.Spec;
         var io = SafetensorsFile.Load(settings.Input);
-        var xInfo = io.GetInfo("x");
+        var xInfo = ModelFiles.About(settings.Input, () => io.GetInfo("x"));
         if (xInfo.Rank != 3 || xInfo.Shape[2] != spec.InputSize)
             throw new ModelFormatException($"{settings.Input}: tensor 'x' has shape [{string.Join(", ", xInfo.Shape)}], expected [T, B, {spec.InputSize}]{(spec.BatchFirst ? " (batch-first: [B, T, I])" : "")}.");
         int steps = (int)xInfo.Shape[spec.BatchFirst ? 1 : 0], batch = (int)xInfo.Shape[spec.BatchFirst ? 0 : 1];

@@ -73,15 +73,15 @@ public static class TrainModel
         if (settings.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(settings), settings.Epochs, "--epochs must be zero or positive.");
         var loadOptions = new PyTorchLoadOptions { Nonlinearity = settings.Nonlinearity, ReadoutActivation = settings.Head };
         // The trained state_dict keeps a safetensors model's module prefix; an ONNX initial model gets "rnn.".
-        string prefix = ModelFiles.IsOnnx(settings.Model) ? "rnn." : PyTorchModel.DetectPrefix(SafetensorsFile.Load(settings.Model));
+        string prefix = ModelFiles.IsOnnx(settings.Model) ? "rnn." : ModelFiles.About(settings.Model, () => PyTorchModel.DetectPrefix(SafetensorsFile.Load(settings.Model)));
         var network = ModelFiles.Load(settings.Model, loadOptions);
         var spec = network.Spec;
         var data = SafetensorsFile.Load(settings.Data);
-        var x = data.GetInfo("x");
+        var x = ModelFiles.About(settings.Data, () => data.GetInfo("x"));
         if (x.Rank != 3 || x.Shape[2] != spec.InputSize || x.Shape[0] * x.Shape[1] == 0 && x.ElementCount != 0)
             throw new ModelFormatException($"{settings.Data}: tensor 'x' has shape [{string.Join(", ", x.Shape)}], expected [T, B, {spec.InputSize}].");
         int steps = (int)x.Shape[spec.BatchFirst ? 1 : 0], batch = (int)x.Shape[spec.BatchFirst ? 0 : 1];
-        var target = data.GetInfo("target");
+        var target = ModelFiles.About(settings.Data, () => data.GetInfo("target"));
         long[] expectedTarget = spec.BatchFirst ? [batch, steps, spec.OutputSize] : [steps, batch, spec.OutputSize];
         if (!target.Shape.SequenceEqual(expectedTarget))
             throw new ModelFormatException($"{settings.Data}: tensor 'target' has shape [{string.Join(", ", target.Shape)}], expected [{string.Join(", ", expectedTarget)}].");
