@@ -17,28 +17,31 @@ internal static class GruCell
 {
     /// <summary>
     /// PyTorch's GRU (ONNX linear_before_reset = 1): r = σ(p_r + q_r), z = σ(p_z + q_z), m = q_n + b_hn,
-    /// n = tanh(p_n + r ⊙ m), h = (1 − z) ⊙ n + z ⊙ h_prev = n + z ⊙ (h_prev − n). <paramref name="cache"/> may be empty.
+    /// n = tanh(p_n + r ⊙ m), h = (1 − z) ⊙ n + z ⊙ h_prev = n + z ⊙ (h_prev − n). The gates go to
+    /// <paramref name="cache"/> (<c>[r | z | n | m]</c>, 4H) when training, else to <paramref name="scratch"/> (≥ 4H).
+    /// The activations run as whole-span passes of the activation kernels (see <see cref="LstmCell.Forward"/>).
     /// </summary>
-    public static void Forward(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> cache)
+    public static void Forward(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> cache, Span<float> scratch)
     {
         int n = h.Length;
-        bool keep = !cache.IsEmpty;
         if (!UseVectors(n)) { ScalarForward(p, q, bhn, hPrev, h, cache); return; }
+        Span<float> g = cache.IsEmpty ? scratch.Slice(0, 4 * n) : cache.Slice(0, 4 * n);
+        // r, z = σ(p + q)
+        for (int j = 0; j >= 0; j = Next(j, 2 * n)) Store(Load(p, j) + Load(q, j), g, j);
+        Activations.Simd.Sigmoid(g.Slice(0, 2 * n), g.Slice(0, 2 * n));
+        // m = q_n + b_hn; n = tanh(p_n + r ⊙ m)
         for (int j = 0; j >= 0; j = Next(j, n))
         {
-            var r = Activations.Simd.Sigmoid(Load(p, j) + Load(q, j));
-            var z = Activations.Simd.Sigmoid(Load(p, n + j) + Load(q, n + j));
             var m = Load(q, 2 * n + j) + Load(bhn, j);
-            var c = Activations.Simd.Tanh(Vector.MultiplyAddEstimate(r, m, Load(p, 2 * n + j)));
-            var hp = Load(hPrev, j);
-            Store(Vector.MultiplyAddEstimate(z, hp - c, c), h, j);
-            if (keep)
-            {
-                Store(r, cache, j);
-                Store(z, cache, n + j);
-                Store(c, cache, 2 * n + j);
-                Store(m, cache, 3 * n + j);
-            }
+            Store(m, g, 3 * n + j);
+            Store(Vector.MultiplyAddEstimate(Load(g, j), m, Load(p, 2 * n + j)), g, 2 * n + j);
+        }
+        Activations.Simd.Tanh(g.Slice(2 * n, n), g.Slice(2 * n, n));
+        // h = n + z ⊙ (h_prev − n)
+        for (int j = 0; j >= 0; j = Next(j, n))
+        {
+            var c = Load(g, 2 * n + j);
+            Store(Vector.MultiplyAddEstimate(Load(g, n + j), Load(hPrev, j) - c, c), h, j);
         }
     }
 

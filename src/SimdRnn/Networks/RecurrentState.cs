@@ -13,6 +13,7 @@ public sealed class RecurrentState
     private readonly float[] _nextHidden, _nextCell; // [B, H]
     private readonly float[] _projection, _recurrent; // [B, G·H]
     private readonly float[] _resetHidden, _gates;   // GRU without linear-before-reset: [B, H], [B, 2H]
+    private readonly float[] _cellScratch;           // one stream's gates (5H)
 
     internal RecurrentState(RecurrentNetwork network, int batch)
     {
@@ -33,6 +34,7 @@ public sealed class RecurrentState
         _recurrent = new float[bgh];
         _resetHidden = new float[resetForm ? bh : 0];
         _gates = new float[resetForm ? 2 * bh : 0];
+        _cellScratch = new float[5 * spec.HiddenSize];
     }
 
     /// <summary>The network this state runs.</summary>
@@ -133,7 +135,7 @@ public sealed class RecurrentState
             Span<float> hidden = _hidden.AsSpan(l * bh, bh);
             Span<float> cell = spec.HasCellState ? _cell.AsSpan(l * bh, bh) : default;
             RecurrentStep.Forward(spec, Batch, _projection, parameters.Slice(w.RecurrentWeights, gh * h), packed.Slice(w.RecurrentWeights, gh * h), DerivedBiases.ResetBias(spec, derived, l, 0),
-                hidden, _nextHidden, cell, _nextCell, default, _resetHidden, _recurrent, _gates);
+                hidden, _nextHidden, cell, _nextCell, default, _resetHidden, _recurrent, _gates, _cellScratch);
             _nextHidden.CopyTo(hidden);
             _nextCell.CopyTo(cell);
             layerInput = hidden;

@@ -10,11 +10,12 @@ internal static class RecurrentStep
     /// computes <c>Q = H_prev·W_hhᵀ</c> with one product for all streams, then one fused cell pass per stream.
     /// <paramref name="cache"/> [B, S] receives the history a backward pass needs (empty in inference);
     /// <paramref name="resetHidden"/> [B, H] receives r ⊙ h_prev for the GRU without linear-before-reset.
-    /// <paramref name="whhTransposed"/> is W_hhᵀ (or empty), used when B &gt; 1. <paramref name="q"/> (≥ B·G·H) and <paramref name="gates"/> (≥ B·2H, that GRU form in inference) are scratch.
+    /// <paramref name="whhTransposed"/> is W_hhᵀ (or empty), used when B &gt; 1; <paramref name="cellScratch"/> (≥ 5H)
+    /// holds one stream's gates in inference. <paramref name="q"/> (≥ B·G·H) and <paramref name="gates"/> (≥ B·2H, that GRU form in inference) are scratch.
     /// </summary>
     public static void Forward(RecurrentSpec spec, int batch, ReadOnlySpan<float> projection, ReadOnlySpan<float> whh, ReadOnlySpan<float> whhTransposed, ReadOnlySpan<float> bhn,
         ReadOnlySpan<float> hPrev, Span<float> hNext, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> cache, Span<float> resetHidden,
-        Span<float> q, Span<float> gates)
+        Span<float> q, Span<float> gates, Span<float> cellScratch)
     {
         int h = spec.HiddenSize, gh = spec.Gates * h;
         bool keep = !cache.IsEmpty;
@@ -55,10 +56,10 @@ internal static class RecurrentStep
                     RnnCell.Forward(spec.Nonlinearity, p, qb, hb);
                     break;
                 case CellKind.Gru:
-                    GruCell.Forward(p, qb, bhn, hPrev.Slice(b * h, h), hb, cb);
+                    GruCell.Forward(p, qb, bhn, hPrev.Slice(b * h, h), hb, cb, cellScratch);
                     break;
                 default:
-                    LstmCell.Forward(p, qb, cPrev.Slice(b * h, h), cNext.Slice(b * h, h), hb, cb);
+                    LstmCell.Forward(p, qb, cPrev.Slice(b * h, h), cNext.Slice(b * h, h), hb, cb, cellScratch);
                     break;
             }
         }

@@ -35,6 +35,7 @@ internal sealed class SequenceEngine : IDisposable
     private readonly float[][] _resetHidden;  // GRU, linear_before_reset = 0: r ⊙ h_prev [T·B, H] (inference: [B, H])
     private float[] _recurrent = [];          // Q [B, G·H]
     private float[] _gates = [];              // GRU, linear_before_reset = 0, inference: [r | z] [B, 2H]
+    private readonly float[] _cellScratch;    // one stream's gates in inference (5H)
     private float[] _readout = [];            // [T·B, O]
     private float[] _readoutLogits = [];      // training: the readout before its activation [T·B, O]
 
@@ -60,6 +61,7 @@ internal sealed class SequenceEngine : IDisposable
             CellKind.Lstm => 5 * _h,
             _ => 0,
         };
+        _cellScratch = new float[5 * _h];
         int perDirection = training ? _spec.Layers * _spec.Directions : 1;
         _layerOutputs = new float[training ? _spec.Layers : 2][];
         _hidden = new float[perDirection][];
@@ -154,7 +156,7 @@ internal sealed class SequenceEngine : IDisposable
                         _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
                         _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
                         _resetHidden[slot].Length == 0 ? default : _resetHidden[slot].AsSpan(_training ? t * bh : 0, bh),
-                        _recurrent, _gates);
+                        _recurrent, _gates, _cellScratch);
                 }
 
                 // The layer's output at t is [h_fwd(t), h_rev(t)]: gather this direction's slots into its half.
