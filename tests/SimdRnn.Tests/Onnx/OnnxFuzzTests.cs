@@ -135,6 +135,130 @@ public class OnnxFuzzTests(ITestOutputHelper output)
         foreach (Fixture f in Corpus.Value) Assert.Equal(Outcome.Ran, Exercise(f.Bytes));
     }
 
+    // ---------------------------------------------------------------- regressions found by the fuzzer
+
+    /// <summary>A fixture's model, changed.</summary>
+    private static byte[] Rewrite(string fixture, Action<ModelProto> change)
+    {
+        ModelProto model = Corpus.Value.Single(f => f.Name == fixture).Model.Clone();
+        change(model);
+        return model.ToByteArray();
+    }
+
+    /// <summary>The bytes are refused with a ModelFormatException naming <paramref name="expected"/>, without allocating much more than the file.</summary>
+    private static void LoadRejects(byte[] bytes, params string[] expected)
+    {
+        OnnxImport.Load(Corpus.Value[0].Bytes); // warm up (JIT, statics), so the measure below is the import's own
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<ModelFormatException>(() => OnnxImport.Load(bytes.AsSpan()));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 16L * bytes.Length + (1 << 20), $"loading a {bytes.Length}-byte file allocated {allocated} bytes before failing: {e.Message}");
+        foreach (string part in expected) Assert.Contains(part, e.Message, StringComparison.Ordinal);
+    }
+
+    private static TensorProto Initializer(ModelProto model, Func<TensorProto, bool> which) => model.Graph.Initializer.First(which);
+
+    [Theory]
+    [InlineData(3_000_000L)]
+    [InlineData(200_000_000L)]
+    [InlineData(int.MaxValue)]
+    public void A_weight_with_a_huge_claimed_dimension_fails_without_allocating_it(long rows)
+    {
+        // Case 5807: onnx::RNN_19.dims[1] = 200000000 made a 692-byte file allocate 2.4 GB before the raw_data size was checked.
+        byte[] bytes = Rewrite("rnn_tanh_single.onnx", m => Initializer(m, t => t.Dims.Count == 3).Dims[1] = rows);
+        LoadRejects(bytes, "W: tensor 'onnx::");
+    }
+
+    [Fact]
+    public void A_constant_node_with_a_huge_claimed_dimension_fails_without_allocating_it()
+    {
+        // Case 9358: a Constant node's int64 tensor with dims[0] = 200000000 (1.6 GB claimed, 8 bytes present).
+        byte[] bytes = Rewrite("gru_nobias.onnx", m => m.Graph.Node.First(n => n.OpType == "Constant").Attribute[0].T.Dims[0] = 200_000_000);
+        LoadRejects(bytes, "raw bytes, expected");
+    }
+
+    [Fact]
+    public void A_weight_in_float_data_with_a_huge_claimed_dimension_fails_without_allocating_it()
+    {
+        byte[] bytes = Rewrite("lstm_single.onnx", m =>
+        {
+            TensorProto w = Initializer(m, t => t.Dims.Count == 3);
+            w.FloatData.Add([1f, 2f, 3f]);
+            w.RawData = ByteString.Empty;
+            w.Dims[2] = 100_000_000;
+        });
+        LoadRejects(bytes, "float_data values, expected");
+    }
+
+    private static TensorProto Int64s(string name, int count)
+    {
+        var raw = new byte[8 * count];
+        for (int i = 0; i < count; i++) BitConverter.TryWriteBytes(raw.AsSpan(8 * i), (long)(i % 3));
+        return new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64, Dims = { count }, RawData = ByteString.CopyFrom(raw) };
+    }
+
+    [Fact]
+    public void A_Concat_of_one_initializer_repeated_thousands_of_times_fails_without_reading_it_each_time()
+    {
+        // 5000 references to one 160 KB integer initializer (a 200 KB file) read it 5000 times and built a 800 MB result.
+        byte[] bytes = Rewrite("gru_single.onnx", m =>
+        {
+            m.Graph.Initializer.Add(Int64s("big", 20_000));
+            var concat = new NodeProto { Name = "cat", OpType = "Concat", Output = { "cat_out" }, Attribute = { new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 } } };
+            for (int i = 0; i < 5000; i++) concat.Input.Add("big");
+            m.Graph.Node.Insert(0, concat);
+        });
+        LoadRejects(bytes, "Node 'cat' (Concat)");
+    }
+
+    [Fact]
+    public void A_chain_of_Concats_that_doubles_a_constant_fails_before_it_grows()
+    {
+        // Each Concat of the previous one with itself, 8 times over: 30 nodes (about 1 KB) would make 4 × 8^30 integers.
+        byte[] bytes = Rewrite("gru_single.onnx", m =>
+        {
+            m.Graph.Node.Insert(0, new NodeProto { Name = "c0", OpType = "Constant", Output = { "c0" }, Attribute = { new AttributeProto { Name = "value_ints", Type = AttributeProto.Types.AttributeType.Ints, Ints = { 1, 2, 3, 4 } } } });
+            for (int level = 1; level <= 30; level++)
+            {
+                var concat = new NodeProto { Name = $"c{level}", OpType = "Concat", Output = { $"c{level}" } };
+                for (int i = 0; i < 8; i++) concat.Input.Add($"c{level - 1}");
+                m.Graph.Node.Insert(level, concat);
+            }
+        });
+        LoadRejects(bytes, "(Concat)");
+    }
+
+    [Theory]
+    [InlineData("MatMul")]
+    [InlineData("Add")]
+    public void Thousands_of_readout_nodes_over_one_large_weight_fail_without_copying_it_each_time(string op)
+    {
+        // 3000 copies of the readout's MatMul (or Add) node, each over the same 20,000-column weight (or bias), each
+        // made its own transposed copy of it: a 400 KB file allocated gigabytes.
+        byte[] bytes = Rewrite("gru_head_linear.onnx", m =>
+        {
+            NodeProto matmul = m.Graph.Node.Single(n => n.OpType == "MatMul"), add = m.Graph.Node.Single(n => n.OpType == "Add");
+            TensorProto w = Initializer(m, t => t.Name == matmul.Input[1]), b = Initializer(m, t => t.Name == add.Input[0] || t.Name == add.Input[1]);
+            const int outputs = 20_000;
+            long width = w.Dims[0];
+            w.Dims[1] = outputs;
+            w.RawData = ByteString.CopyFrom(new byte[4 * width * outputs]);
+            b.Dims.Clear();
+            b.Dims.Add(outputs);
+            b.RawData = ByteString.CopyFrom(new byte[4 * outputs]);
+            NodeProto copied = op == "MatMul" ? matmul : add;
+            int at = m.Graph.Node.IndexOf(copied) + 1;
+            for (int k = 0; k < 3000; k++)
+            {
+                NodeProto copy = copied.Clone();
+                copy.Name += $"_{k}";
+                for (int o = 0; o < copy.Output.Count; o++) copy.Output[o] += $"_{k}";
+                m.Graph.Node.Insert(at, copy);
+            }
+        });
+        LoadRejects(bytes, $"({op})", "second");
+    }
+
     // ---------------------------------------------------------------- the path under test
 
     private enum Outcome
