@@ -647,8 +647,21 @@ public class OnnxFuzzTests(ITestOutputHelper output)
                     // Remove, duplicate or move a node.
                     int i = random.Next(nodes.Count);
                     NodeProto node = nodes[i];
-                    switch (random.Next(3))
+                    switch (random.Next(4))
                     {
+                        case 3:
+                        {
+                            // Many copies, each with its own outputs (every copy redoes the node's work).
+                            int n = random.Next(2) == 0 ? random.Next(2, 10) : random.Next(100, 3000);
+                            log.Append(CultureInfo.InvariantCulture, $" | {n} copies of node {node.Name}");
+                            for (int c = 0; c < n; c++)
+                            {
+                                NodeProto many = node.Clone();
+                                for (int o = 0; o < many.Output.Count; o++) many.Output[o] += string.Create(CultureInfo.InvariantCulture, $"_{c}");
+                                nodes.Insert(i + 1, many);
+                            }
+                            break;
+                        }
                         case 0:
                             log.Append(CultureInfo.InvariantCulture, $" | remove node {node.Name}");
                             nodes.RemoveAt(i);
@@ -707,6 +720,13 @@ public class OnnxFuzzTests(ITestOutputHelper output)
                             int n = random.Next(2) == 0 ? random.Next(2, 10) : random.Next(100, 3000);
                             log.Append(CultureInfo.InvariantCulture, $" | {node.Name}: {n} more inputs {name}");
                             for (int j = 0; j < n; j++) node.Input.Add(name);
+                            if (random.Next(3) == 0)
+                            {
+                                // …as a Concat (of constants, when the value is one: shape arithmetic).
+                                log.Append(" as a Concat");
+                                node.OpType = "Concat";
+                                node.Attribute.Clear();
+                            }
                             break;
                         }
                         default:
