@@ -18,6 +18,11 @@ internal sealed class OnnxGraphReader
     private readonly Dictionary<string, TensorProto> _initializers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
     private readonly List<Layer> _layers = [];
+    private readonly Dictionary<TensorProto, OnnxConstant> _read = new(ReferenceEqualityComparer.Instance);
+    private bool _readoutRead, _readoutBiasRead;
+
+    /// <summary>The most integers a Concat of integer constants (shape arithmetic) may yield; bounds what a chain of Concats allocates.</summary>
+    private const int MaxFoldedInts = 64;
     private string? _dataInput;
     private bool _batchFirst;
 
@@ -122,9 +127,16 @@ internal sealed class OnnxGraphReader
     private OnnxConstant? AsConstant(NodeProto node, Sym sym, string what) => sym switch
     {
         ConstSym c => c.Value,
-        InitializerSym i => OnnxImportTensors.Read(i.Tensor, $"{Describe(node)}: {what}"),
+        InitializerSym i => ReadInitializer(node, i.Tensor, what),
         _ => null,
     };
+
+    /// <summary>An initializer is read once, however many nodes (or inputs of one node) use it.</summary>
+    private OnnxConstant ReadInitializer(NodeProto node, TensorProto tensor, string what)
+    {
+        if (!_read.TryGetValue(tensor, out var value)) _read[tensor] = value = OnnxImportTensors.Read(tensor, $"{Describe(node)}: {what}");
+        return value;
+    }
 
     private OnnxConstant Constant(NodeProto node, int index, string what) =>
         AsConstant(node, Value(node, index), what) ?? throw Fail(node, $"{what} ('{node.Input[index]}') must be a constant (initializer or Constant node).");
@@ -290,7 +302,11 @@ internal sealed class OnnxGraphReader
         }
         var constants = inputs.Select((s, k) => AsConstant(node, s, $"input {k}")).ToList();
         if (constants.All(c => c?.Ints is not null && c.Rank == 1) && axis is 0 or -1)
+        {
+            long total = constants.Sum(c => (long)c!.Count);
+            if (total > MaxFoldedInts) throw Fail(node, $"concatenates {total} integers; shape arithmetic needs at most {MaxFoldedInts}.");
             return new ConstSym(new OnnxConstant([constants.Sum(c => c!.Count)], null, [.. constants.SelectMany(c => c!.Ints!)]));
+        }
         throw Fail(node, "Concat is read only for the layers' final states (axis 0) and for 1-D integer constants.");
     }
 
@@ -371,6 +387,8 @@ internal sealed class OnnxGraphReader
     {
         if (Value(node, 0) is not SeqSym { Layer: >= 0 } s)
             throw Fail(node, "the readout's first input must be a recurrent layer's output sequence.");
+        if (_readoutRead) throw Fail(node, "a second readout MatMul/Gemm; SimdRnn has one readout.");
+        _readoutRead = true;
         var layer = _layers[s.Layer];
         return (s, layer.Directions * layer.Hidden);
     }
@@ -423,6 +441,8 @@ internal sealed class OnnxGraphReader
         int index = x is ReadoutSym ? 1 : 0;
         if ((index == 1 ? x : y) is not ReadoutSym { Sigmoid: false } r)
             throw Fail(node, "Add is read only as the readout's bias (after its MatMul/Gemm, before a Sigmoid).");
+        if (_readoutBiasRead) throw Fail(node, "a second Add of a readout bias; SimdRnn's readout has one bias.");
+        _readoutBiasRead = true;
         var c = Constant(node, index, "bias");
         if (c.Floats is null || c.Count != r.Outputs || c.Dims.Count(d => d != 1) > 1)
             throw Fail(node, $"the readout bias ('{node.Input[index]}') must be float32 with {r.Outputs} elements, got {c.ShapeText}.");

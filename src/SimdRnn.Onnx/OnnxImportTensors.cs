@@ -53,48 +53,54 @@ internal static class OnnxImportTensors
         {
             case TensorProto.Types.DataType.Float:
                 {
-                    var values = new float[n];
                     if (!raw.IsEmpty || n > 0 && tensor.FloatData.Count == 0)
                     {
                         if (raw.Length != 4L * n) throw new ModelFormatException($"{where}: {name} [{string.Join(", ", dims)}] has {raw.Length} raw bytes, expected {4L * n}.");
+                        var values = new float[n];
                         for (int k = 0; k < n; k++) values[k] = BinaryPrimitives.ReadSingleLittleEndian(raw.Slice(4 * k, 4));
+                        return new OnnxConstant(dims, values, null);
                     }
                     else
                     {
                         if (tensor.FloatData.Count != n) throw new ModelFormatException($"{where}: {name} [{string.Join(", ", dims)}] has {tensor.FloatData.Count} float_data values, expected {n}.");
+                        var values = new float[n];
                         tensor.FloatData.CopyTo(values, 0);
+                        return new OnnxConstant(dims, values, null);
                     }
-                    return new OnnxConstant(dims, values, null);
                 }
             case TensorProto.Types.DataType.Int64:
                 {
-                    var values = new long[n];
                     if (!raw.IsEmpty || n > 0 && tensor.Int64Data.Count == 0)
                     {
                         if (raw.Length != 8L * n) throw new ModelFormatException($"{where}: {name} [{string.Join(", ", dims)}] has {raw.Length} raw bytes, expected {8L * n}.");
+                        var values = new long[n];
                         for (int k = 0; k < n; k++) values[k] = BinaryPrimitives.ReadInt64LittleEndian(raw.Slice(8 * k, 8));
+                        return new OnnxConstant(dims, null, values);
                     }
                     else
                     {
                         if (tensor.Int64Data.Count != n) throw new ModelFormatException($"{where}: {name} [{string.Join(", ", dims)}] has {tensor.Int64Data.Count} int64_data values, expected {n}.");
+                        var values = new long[n];
                         tensor.Int64Data.CopyTo(values, 0);
+                        return new OnnxConstant(dims, null, values);
                     }
-                    return new OnnxConstant(dims, null, values);
                 }
             case TensorProto.Types.DataType.Int32:
                 {
-                    var values = new long[n];
                     if (!raw.IsEmpty || n > 0 && tensor.Int32Data.Count == 0)
                     {
                         if (raw.Length != 4L * n) throw new ModelFormatException($"{where}: {name} [{string.Join(", ", dims)}] has {raw.Length} raw bytes, expected {4L * n}.");
+                        var values = new long[n];
                         for (int k = 0; k < n; k++) values[k] = BinaryPrimitives.ReadInt32LittleEndian(raw.Slice(4 * k, 4));
+                        return new OnnxConstant(dims, null, values);
                     }
                     else
                     {
                         if (tensor.Int32Data.Count != n) throw new ModelFormatException($"{where}: {name} [{string.Join(", ", dims)}] has {tensor.Int32Data.Count} int32_data values, expected {n}.");
+                        var values = new long[n];
                         for (int k = 0; k < n; k++) values[k] = tensor.Int32Data[k];
+                        return new OnnxConstant(dims, null, values);
                     }
-                    return new OnnxConstant(dims, null, values);
                 }
             default:
                 throw new ModelFormatException($"{where}: {name} has element type {DataTypeName(tensor.DataType)}; the import reads float32 weights and int64/int32 shapes and indices only.");
