@@ -24,6 +24,7 @@ internal sealed class ScoringEndpoints(IScorer scorer)
     private long _scored;
     private long _scoringTicks;
     private long _rejected;
+    private long _scoringAllocatedBytes;
 
     public async Task ScoreAsync(HttpContext context)
     {
@@ -63,9 +64,11 @@ internal sealed class ScoringEndpoints(IScorer scorer)
         int size = scorer.InputSize;
         Span<float> features = size <= 256 ? stackalloc float[size] : new float[size];
         if (!TryParse(body, features)) return false;
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
         long start = Stopwatch.GetTimestamp();
         score = scorer.Score(streamId, features);
         Interlocked.Add(ref _scoringTicks, Stopwatch.GetTimestamp() - start);
+        Interlocked.Add(ref _scoringAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocated);
         Interlocked.Increment(ref _scored);
         return true;
     }
@@ -112,7 +115,7 @@ internal sealed class ScoringEndpoints(IScorer scorer)
             GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
             GC.GetTotalAllocatedBytes(precise: false),
             GC.GetTotalPauseDuration().TotalMilliseconds,
-            scored, Interlocked.Read(ref _rejected), scorer.Streams, scoringUs,
+            scored, Interlocked.Read(ref _rejected), scorer.Streams, scoringUs, Interlocked.Read(ref _scoringAllocatedBytes),
             GCSettings.IsServerGC);
     }
 
@@ -144,11 +147,12 @@ internal sealed record HealthResponse(string Status, string Engine);
 
 /// <summary>
 /// What the process did so far: GC.CollectionCount per generation (as .NET counts them: a gen-1 collection also
-/// counts in gen 0, a gen-2 in both), allocated bytes, total GC pause, events scored, mean time inside the scorer.
+/// counts in gen 0, a gen-2 in both), allocated bytes, total GC pause, events scored, mean time inside the scorer and the bytes allocated inside it
+/// (new streams' states included).
 /// </summary>
 internal sealed record StatsResponse(
     string Engine, int Gen0Collections, int Gen1Collections, int Gen2Collections, long AllocatedBytes, double GcPauseMs,
-    long Scored, long Rejected, int Streams, double MeanScoringMicroseconds, bool ServerGc);
+    long Scored, long Rejected, int Streams, double MeanScoringMicroseconds, long ScoringAllocatedBytes, bool ServerGc);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ScoreRequest))]
