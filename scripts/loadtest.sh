@@ -53,7 +53,7 @@ service=samples/StreamScoring/bin/Release/net10.0/StreamScoring.dll
 generator=samples/LoadGenerator/bin/Release/net10.0/LoadGenerator.dll
 
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/*-percentiles.csv "$out"/summary.* "$out"/latency.png
+rm -f "$out"/*.json "$out"/*-percentiles.csv "$out"/summary.* "$out"/latency.png "$out"/loadavg.txt
 status=0
 for e in "${engines[@]}"; do
   log="$logdir/$e.log"
@@ -72,10 +72,13 @@ for e in "${engines[@]}"; do
     status=1
   else
     echo "[$e] service pid $service_pid at $url"
+    # The machine's load before and after: other processes on the same cores show up in the tail latencies.
+    echo "$e before: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/loadavg.txt"
     # 1.5 × the scheduled time + 60 s bounds the whole run even if the service stalls.
     limit=$(awk -v s="$seconds" -v w="$warmup" 'BEGIN { printf "%d", 1.5 * (s + w) + 60 }')
     timeout "$limit" dotnet "$generator" run --url "$url" --label "$e" --seconds "$seconds" --rate "$rate" \
       --streams "$streams" --warmup "$warmup" --out "$out" || status=1
+    echo "$e after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/loadavg.txt"
   fi
   kill "$service_pid" 2>/dev/null || true
   wait "$service_pid" 2>/dev/null || true
@@ -83,5 +86,6 @@ for e in "${engines[@]}"; do
 done
 
 dotnet "$generator" report --out "$out" || status=1
-echo "results in $out (summary.csv, summary.md, latency.png)"
+cat "$out/loadavg.txt" 2>/dev/null || true
+echo "results in $out (summary.csv, summary.md, latency.png, loadavg.txt)"
 exit "$status"

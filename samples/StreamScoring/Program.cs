@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime;
 using StreamScoring;
 
 // A stream-scoring service: one recurrent state per stream id, each posted event stepped through a GRU with a
@@ -31,6 +32,10 @@ app.MapPost("/score/{streamId}", endpoints.ScoreAsync);
 app.MapGet("/health", () => TypedResults.Json(new HealthResponse("ok", scorer.Engine), AppJsonContext.Default.HealthResponse));
 app.MapGet("/stats", () => TypedResults.Json(endpoints.Stats(), AppJsonContext.Default.StatsResponse));
 
+// A latency-sensitive service: no blocking gen-2 collections while serving (background ones only), and the start-up
+// garbage (model load, ONNX export, host building) collected once before the first request.
+GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
 await app.StartAsync();
 Console.WriteLine($"Engine {scorer.Engine}, model {modelPath} ({network.Spec.Cell} I={network.Spec.InputSize} H={network.Spec.HiddenSize} O={network.Spec.OutputSize})");
 foreach (string address in app.Urls) Console.WriteLine($"Listening on {address}");
