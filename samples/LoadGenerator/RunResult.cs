@@ -1,0 +1,24 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+
+namespace LoadGenerator;
+
+/// <summary>
+/// One run's results. Latencies in milliseconds from each request's due time; throughput = answered requests per
+/// second of the run (schedule + drain). GC counts are deltas of the service's GC.CollectionCount over the measured
+/// phase (as .NET counts them: a gen-1 collection counts in gen 0 too, a gen-2 in both).
+/// </summary>
+internal sealed record RunResult(
+    string Engine, double OfferedRate, double Seconds, int Streams, int Sent, int Ok, int Errors, int Dropped,
+    double Throughput, double P50Ms, double P90Ms, double P99Ms, double P999Ms, double MaxMs, double MeanMs,
+    int Gen0, int Gen1, int Gen2, long AllocatedBytes, double AllocatedBytesPerRequest, double ScoringAllocatedBytesPerRequest,
+    double GcPauseMs, double MeanScoringMicroseconds, bool ServerGc)
+{
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"[{Engine}] {Ok}/{Sent} ok, {Errors} errors, {Dropped} dropped; {Throughput:0} req/s; p50 {P50Ms:0.###} ms, p99 {P99Ms:0.###} ms, p99.9 {P999Ms:0.###} ms, max {MaxMs:0.###} ms; " +
+        $"GC gen0/1/2 {Gen0}/{Gen1}/{Gen2}, {AllocatedBytesPerRequest:0} B/request ({ScoringAllocatedBytesPerRequest:0.#} in scoring), GC pause {GcPauseMs:0.#} ms; scoring {MeanScoringMicroseconds:0.##} µs/event");
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(RunResult))]
+internal sealed partial class ResultJson : JsonSerializerContext;
