@@ -1,3 +1,4 @@
+using SimdRnn.Tests.Support;
 using SimdRnn.Networks;
 using SimdRnn.Training;
 
@@ -6,23 +7,7 @@ namespace SimdRnn.Tests.Training;
 /// <summary>Zero allocation in steady state for streaming steps, sequence runs and training iterations, every cell.</summary>
 public class RecurrentAllocationTests
 {
-    /// <summary>
-    /// Bytes this thread allocates over <paramref name="repetitions"/> calls after a warm-up. The least of three
-    /// measurements: a one-time runtime event (a tier-up of a method mid-measurement) must not count as steady state,
-    /// while a real per-call allocation shows in every measurement.
-    /// </summary>
-    private static long AllocatedBy(Action action, int repetitions = 50)
-    {
-        for (int k = 0; k < 100; k++) action();
-        long least = long.MaxValue;
-        for (int attempt = 0; attempt < 3; attempt++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int k = 0; k < repetitions; k++) action();
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        return least;
-    }
+    private static long AllocatedBy(Action action, int repetitions = 50) => Allocations.Of(action, repetitions);
 
     public static TheoryData<CellKind, bool, int> Specs() => new()
     {
