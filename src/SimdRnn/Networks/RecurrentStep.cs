@@ -7,7 +7,7 @@ internal static class RecurrentStep
 {
     /// <summary>
     /// Given the input projections <paramref name="projection"/> [B, G·H] (biases folded in) and the previous states,
-    /// computes <c>Q = H_prev·W_hhᵀ</c> with one product for all streams, then one fused cell pass per stream.
+    /// computes <c>Q = H_prev·W_hhᵀ</c> with one product for all streams, then one cell pass per stream.
     /// <paramref name="cache"/> [B, S] receives the history a backward pass needs (empty in inference);
     /// <paramref name="resetHidden"/> [B, H] receives r ⊙ h_prev for the GRU without linear-before-reset.
     /// <paramref name="whhTransposed"/> is W_hhᵀ (or empty), used when B &gt; 1; <paramref name="cellScratch"/> (≥ 5H)
@@ -43,7 +43,7 @@ internal static class RecurrentStep
             return;
         }
 
-        // Q = H_prev·W_hhᵀ for all B streams, then one fused cell pass per stream.
+        // Q = H_prev·W_hhᵀ for all B streams, then one cell pass per stream.
         MatrixOps.MultiplyTransposed(hPrev, batch, h, whh, whhTransposed, gh, q, accumulate: false);
         for (int b = 0; b < batch; b++)
         {
