@@ -1,12 +1,13 @@
 using SharpFuzz;
 using SimdRnn.Interop;
 using SimdRnn.Networks;
+using SimdRnn.Onnx;
 
 namespace SimdRnn.Fuzz;
 
 /// <summary>
-/// The fuzzing entry points. Each input is a candidate safetensors file: it is parsed, every tensor read, a network
-/// loaded from it and run on a tiny input. <see cref="ModelFormatException"/> is the documented outcome for a malformed
+/// The fuzzing entry points. Each input is tried both as a candidate safetensors file (parsed, every tensor read, a
+/// network loaded from it and run on a tiny input) and as a candidate ONNX model (imported and, if it loads, run). <see cref="ModelFormatException"/> is the documented outcome for a malformed
 /// file and is swallowed; any other exception escapes, and the fuzzer records the input as a crash.
 /// </summary>
 public static class Program
@@ -63,9 +64,33 @@ public static class Program
         Exercise(memory.ToArray());
     }
 
-    /// <summary>Parse, read every tensor, load and run; only <see cref="ModelFormatException"/> is expected.</summary>
+    /// <summary>Both formats on the same bytes; only <see cref="ModelFormatException"/> is expected.</summary>
     /// <param name="bytes">The candidate file.</param>
     public static void Exercise(byte[] bytes)
+    {
+        ExerciseSafetensors(bytes);
+        ExerciseOnnx(bytes);
+    }
+
+    /// <summary>Import as ONNX and run what loads.</summary>
+    /// <param name="bytes">The candidate model.</param>
+    public static void ExerciseOnnx(byte[] bytes)
+    {
+        RecurrentNetwork network;
+        try
+        {
+            network = OnnxImport.Load(bytes);
+        }
+        catch (ModelFormatException)
+        {
+            return;
+        }
+        Run(network);
+    }
+
+    /// <summary>Parse, read every tensor, load and run.</summary>
+    /// <param name="bytes">The candidate file.</param>
+    public static void ExerciseSafetensors(byte[] bytes)
     {
         SafetensorsFile file;
         try
@@ -97,6 +122,11 @@ public static class Program
         {
             return;
         }
+        Run(network);
+    }
+
+    private static void Run(RecurrentNetwork network)
+    {
         RecurrentSpec spec = network.Spec;
         var x = new float[2 * spec.InputSize];
         var y = new float[2 * spec.OutputSize];
