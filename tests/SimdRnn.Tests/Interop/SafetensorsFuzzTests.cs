@@ -35,66 +35,15 @@ public class SafetensorsFuzzTests(ITestOutputHelper output)
     [Fact]
     public void Mutated_files_load_or_fail_with_ModelFormatException_only()
     {
-        var failures = new List<string>();
-        int done = 0, loaded = 0, networks = 0, rejected = 0;
-        int current = -1;
-        long caseStart = 0;
-        bool stop = false, timeBound = false;
         Fixture[] corpus = Corpus.Value;
-        var clock = Stopwatch.StartNew();
-
-        var worker = new Thread(() =>
-        {
-            for (int k = 0; k < Cases && !Volatile.Read(ref stop); k++)
-            {
-                if (clock.Elapsed > TimeBudget) { timeBound = true; break; }
-                Volatile.Write(ref caseStart, clock.ElapsedTicks);
-                Volatile.Write(ref current, k);
-                (byte[] bytes, string description) = Build(corpus, k);
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                Outcome outcome;
-                try
-                {
-                    outcome = Exercise(bytes, viaStream: k % 16 == 0);
-                }
-#pragma warning disable CA1031 // any exception other than ModelFormatException is exactly what this test looks for
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    lock (failures) failures.Add($"case {k} (seed {CaseSeed(k)}): {description}\n  {bytes.Length} bytes; {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
-                    outcome = Outcome.Rejected;
-                }
-                long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-                if (allocated > 64L * bytes.Length + (16 << 20))
-                    lock (failures) failures.Add($"case {k} (seed {CaseSeed(k)}): {description}\n  {bytes.Length} bytes allocated {allocated} bytes");
-                switch (outcome)
-                {
-                    case Outcome.Rejected: rejected++; break;
-                    case Outcome.Parsed: loaded++; break;
-                    case Outcome.Ran: loaded++; networks++; break;
-                }
-                Volatile.Write(ref done, k + 1);
-                if (failures.Count >= 20) break;
-            }
-        })
-        { IsBackground = true, Name = "safetensors fuzz" };
-        worker.Start();
-        while (!worker.Join(100))
-        {
-            long startedAt = Volatile.Read(ref caseStart);
-            if (TimeSpan.FromTicks((long)((clock.ElapsedTicks - startedAt) * (TimeSpan.TicksPerSecond / (double)Stopwatch.Frequency))) > CaseLimit)
-            {
-                int k = Volatile.Read(ref current);
-                Volatile.Write(ref stop, true);
-                Assert.Fail($"case {k} (seed {CaseSeed(k)}) runs longer than {CaseLimit.TotalSeconds} s: {Build(corpus, k).Description}");
-            }
-        }
-        clock.Stop();
-
-        output.WriteLine($"{done} mutated files in {clock.Elapsed.TotalSeconds:F1} s: {rejected} rejected with ModelFormatException, " +
+        var run = SimdRnn.Tests.Support.FuzzRunner.Run("safetensors fuzz", Cases, TimeBudget, CaseLimit, 3,
+            k => Build(corpus, k), (k, bytes) => (int)Exercise(bytes, viaStream: k % 16 == 0), k => $"seed {CaseSeed(k)}");
+        int done = run.Done, rejected = run.Outcomes[(int)Outcome.Rejected];
+        int networks = run.Outcomes[(int)Outcome.Ran], loaded = run.Outcomes[(int)Outcome.Parsed] + networks;
+        output.WriteLine($"{done} mutated files in {run.Elapsed.TotalSeconds:F1} s: {rejected} rejected with ModelFormatException, " +
                          $"{loaded} parsed, {networks} loaded as networks and run.");
-        Assert.True(failures.Count == 0, $"{failures.Count} failure(s):\n" + string.Join("\n\n", failures));
-        if (!timeBound) Assert.Equal(Cases, done);
+        Assert.True(run.Failures.Count == 0, $"{run.Failures.Count} failure(s):\n" + string.Join("\n\n", run.Failures));
+        if (!run.TimeBound) Assert.Equal(Cases, done);
         Assert.True(done >= 1000, $"Only {done} cases in {TimeBudget.TotalSeconds} s.");
         // The mix reaches every stage: most files are rejected, some parse, some load and run.
         Assert.True(rejected > done / 4 && loaded > done / 100 && networks > done / 1000, $"rejected {rejected}, parsed {loaded}, ran {networks} of {done}");

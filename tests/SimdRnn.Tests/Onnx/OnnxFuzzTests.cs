@@ -41,66 +41,14 @@ public class OnnxFuzzTests(ITestOutputHelper output)
     [Fact]
     public void Mutated_files_load_or_fail_with_ModelFormatException_only()
     {
-        var failures = new List<string>();
-        int done = 0, malformed = 0, refused = 0, ran = 0;
-        int current = -1;
-        long caseStart = 0;
-        bool stop = false, timeBound = false;
         Fixture[] corpus = Corpus.Value;
-        var clock = Stopwatch.StartNew();
-
-        var worker = new Thread(() =>
-        {
-            for (int k = 0; k < Cases && !Volatile.Read(ref stop); k++)
-            {
-                if (clock.Elapsed > TimeBudget) { timeBound = true; break; }
-                Volatile.Write(ref caseStart, clock.ElapsedTicks);
-                Volatile.Write(ref current, k);
-                (byte[] bytes, string description) = Build(corpus, k);
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                Outcome outcome;
-                try
-                {
-                    outcome = Exercise(bytes);
-                }
-#pragma warning disable CA1031 // any exception other than ModelFormatException is exactly what this test looks for
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    lock (failures) failures.Add($"case {k} (seed {CaseSeed(k)}): {description}\n  {bytes.Length} bytes; {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
-                    outcome = Outcome.Malformed;
-                }
-                long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-                if (allocated > 64L * bytes.Length + (16 << 20))
-                    lock (failures) failures.Add($"case {k} (seed {CaseSeed(k)}): {description}\n  {bytes.Length} bytes allocated {allocated} bytes");
-                switch (outcome)
-                {
-                    case Outcome.Malformed: malformed++; break;
-                    case Outcome.Refused: refused++; break;
-                    case Outcome.Ran: ran++; break;
-                }
-                Volatile.Write(ref done, k + 1);
-                if (failures.Count >= 20) break;
-            }
-        })
-        { IsBackground = true, Name = "onnx fuzz" };
-        worker.Start();
-        while (!worker.Join(100))
-        {
-            long startedAt = Volatile.Read(ref caseStart);
-            if (TimeSpan.FromTicks((long)((clock.ElapsedTicks - startedAt) * (TimeSpan.TicksPerSecond / (double)Stopwatch.Frequency))) > CaseLimit)
-            {
-                int k = Volatile.Read(ref current);
-                Volatile.Write(ref stop, true);
-                Assert.Fail($"case {k} (seed {CaseSeed(k)}) runs longer than {CaseLimit.TotalSeconds} s: {Build(corpus, k).Description}");
-            }
-        }
-        clock.Stop();
-
-        output.WriteLine($"{done} mutated files in {clock.Elapsed.TotalSeconds:F1} s: {malformed} rejected as malformed protobuf, " +
+        var run = SimdRnn.Tests.Support.FuzzRunner.Run("onnx fuzz", Cases, TimeBudget, CaseLimit, 3,
+            k => Build(corpus, k), (_, bytes) => (int)Exercise(bytes), k => $"seed {CaseSeed(k)}");
+        int done = run.Done, malformed = run.Outcomes[(int)Outcome.Malformed], refused = run.Outcomes[(int)Outcome.Refused], ran = run.Outcomes[(int)Outcome.Ran];
+        output.WriteLine($"{done} mutated files in {run.Elapsed.TotalSeconds:F1} s: {malformed} rejected as malformed protobuf, " +
                          $"{refused} parsed and refused by the import, {ran} loaded as networks and run (all with ModelFormatException or success).");
-        Assert.True(failures.Count == 0, $"{failures.Count} failure(s):\n" + string.Join("\n\n", failures));
-        if (!timeBound) Assert.Equal(Cases, done);
+        Assert.True(run.Failures.Count == 0, $"{run.Failures.Count} failure(s):\n" + string.Join("\n\n", run.Failures));
+        if (!run.TimeBound) Assert.Equal(Cases, done);
         Assert.True(done >= 1000, $"Only {done} cases in {TimeBudget.TotalSeconds} s.");
         // The mix reaches every stage: files the protobuf parser rejects, graphs the import refuses, networks that run.
         Assert.True(malformed > done / 10 && refused > done / 4 && ran > done / 100, $"malformed {malformed}, refused {refused}, ran {ran} of {done}");
