@@ -173,36 +173,22 @@ public sealed class FlopCountAttribute(double flops) : Attribute
 public sealed class GflopsColumnAttribute() : ColumnConfigBaseAttribute(new GflopsColumn());
 
 /// <summary>
-/// GFLOP/s from the median: flops per invocation / median nanoseconds. The flops are 2·M·N for a benchmark with a
-/// <c>Shape</c> parameter "MxN" (one multiply and one add per matrix element), else the method's
-/// <see cref="FlopCountAttribute"/>.
+/// A "GFLOP/s" column computed from the median: flops per invocation / median nanoseconds. Subclasses say how many
+/// flops one invocation of a benchmark case performs.
 /// </summary>
-public sealed class GflopsColumn : IColumn
+public abstract class GflopsColumnBase : IColumn
 {
-    public string Id => nameof(GflopsColumn);
+    public string Id => GetType().Name;
     public string ColumnName => "GFLOP/s";
     public bool AlwaysShow => true;
     public ColumnCategory Category => ColumnCategory.Custom;
     public int PriorityInCategory => 0;
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Floating-point operations per second (10^9), from the median";
+    public abstract string Legend { get; }
 
-    public static (int Rows, int Cols) ParseShape(string shape)
-    {
-        int x = shape.IndexOf('x', StringComparison.Ordinal);
-        return (int.Parse(shape.AsSpan(0, x), CultureInfo.InvariantCulture), int.Parse(shape.AsSpan(x + 1), CultureInfo.InvariantCulture));
-    }
-
-    private static double Flops(BenchmarkCase benchmarkCase)
-    {
-        if (benchmarkCase.Parameters["Shape"] is string shape)
-        {
-            (int rows, int cols) = ParseShape(shape);
-            return 2.0 * rows * cols;
-        }
-        return benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<FlopCountAttribute>()?.Flops ?? double.NaN;
-    }
+    /// <summary>The flops of one invocation, or NaN when unknown.</summary>
+    protected abstract double Flops(BenchmarkCase benchmarkCase);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
@@ -217,4 +203,30 @@ public sealed class GflopsColumn : IColumn
     public bool IsAvailable(Summary summary) => true;
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
     public override string ToString() => ColumnName;
+
+    /// <summary>Parses a "MxN" shape parameter.</summary>
+    public static (int Rows, int Cols) ParseShape(string shape)
+    {
+        int x = shape.IndexOf('x', StringComparison.Ordinal);
+        return (int.Parse(shape.AsSpan(0, x), CultureInfo.InvariantCulture), int.Parse(shape.AsSpan(x + 1), CultureInfo.InvariantCulture));
+    }
+}
+
+/// <summary>
+/// GFLOP/s of a matrix kernel: 2·M·N for a benchmark with a <c>Shape</c> parameter "MxN" (one multiply and one add per
+/// matrix element), else the method's <see cref="FlopCountAttribute"/>.
+/// </summary>
+public sealed class GflopsColumn : GflopsColumnBase
+{
+    public override string Legend => "Floating-point operations per second (10^9), from the median";
+
+    protected override double Flops(BenchmarkCase benchmarkCase)
+    {
+        if (benchmarkCase.Parameters["Shape"] is string shape)
+        {
+            (int rows, int cols) = ParseShape(shape);
+            return 2.0 * rows * cols;
+        }
+        return benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<FlopCountAttribute>()?.Flops ?? double.NaN;
+    }
 }

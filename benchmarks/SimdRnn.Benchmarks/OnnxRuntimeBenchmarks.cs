@@ -273,21 +273,14 @@ public sealed class RecurrentGflopsColumnAttribute() : ColumnConfigBaseAttribute
 /// of every gate, per layer; G = 3 GRU, 4 LSTM), with <c>Cell</c> and <c>Size</c> ("IxH") from the parameters and T,
 /// B from the class's <c>Steps</c> and <c>Batch</c> constants.
 /// </summary>
-public sealed class RecurrentGflopsColumn : IColumn
+public sealed class RecurrentGflopsColumn : GflopsColumnBase
 {
-    public string Id => nameof(RecurrentGflopsColumn);
-    public string ColumnName => "GFLOP/s";
-    public bool AlwaysShow => true;
-    public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 0;
-    public bool IsNumeric => true;
-    public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "2·G·H·(I+H)·B·T / median, 10^9 per second";
+    public override string Legend => "2·G·H·(I+H)·B·T / median, 10^9 per second";
 
-    public static double Flops(BenchmarkCase benchmarkCase)
+    protected override double Flops(BenchmarkCase benchmarkCase)
     {
         if (benchmarkCase.Parameters["Cell"] is not CellKind cell || benchmarkCase.Parameters["Size"] is not string size) return double.NaN;
-        (int i, int h) = GflopsColumn.ParseShape(size);
+        (int i, int h) = ParseShape(size);
         var type = benchmarkCase.Descriptor.Type;
         int steps = Constant(type, "Steps"), batch = Constant(type, "Batch");
         int gates = cell switch { CellKind.Gru => 3, CellKind.Lstm => 4, _ => 1 };
@@ -296,18 +289,4 @@ public sealed class RecurrentGflopsColumn : IColumn
 
     private static int Constant(Type type, string name) =>
         (int)(type.GetField(name, BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() ?? 0);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-    {
-        double? medianNs = summary[benchmarkCase]?.ResultStatistics?.Median;
-        double flops = Flops(benchmarkCase);
-        if (medianNs is not > 0 || double.IsNaN(flops)) return "NA";
-        return (flops / medianNs.Value).ToString("F2", CultureInfo.InvariantCulture);
-    }
-
-    public bool IsAvailable(Summary summary) => true;
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    public override string ToString() => ColumnName;
 }
