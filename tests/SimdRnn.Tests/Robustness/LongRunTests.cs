@@ -20,7 +20,10 @@ public class LongRunTests
             x[0] = (t & 1023) * 0.001f;
             state.Step(x, y);
         }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        // Nothing per step: 10^7 steps allocating even one object each would show hundreds of megabytes. A one-time
+        // runtime event on this thread (seen once: 4,232 bytes in 10^7 steps, as the loop was recompiled mid-run) is
+        // not garbage per step, so the bound is 64 KB for the whole run.
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - allocated, 0, 64 << 10);
         Assert.Equal(collections, (int[])[GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)]);
         Assert.InRange(GC.GetTotalMemory(forceFullCollection: false) - heap, -1 << 20, 1 << 20);
         Assert.True(float.IsFinite(y[0]));
