@@ -71,7 +71,7 @@ public class OnnxRuntimeStepBenchmarks
 [Config(typeof(BenchConfig))]
 [MemoryDiagnoser]
 [RecurrentGflopsColumn]
-public class OnnxRuntimeSequenceBenchmarks
+public class OnnxRuntimeSequenceBenchmarks : OnnxRuntimeRunBenchmarks
 {
     /// <summary>T, the time steps per invocation.</summary>
     public const int Steps = 100;
@@ -79,6 +79,19 @@ public class OnnxRuntimeSequenceBenchmarks
     /// <summary>B, the streams per invocation.</summary>
     public const int Batch = 1;
 
+    /// <summary>"IxH": input and hidden size.</summary>
+    [Params("64x128", "512x512")]
+    public string Size { get; set; } = "64x128";
+
+    protected override (int Steps, int Batch, string Size) Shape => (Steps, Batch, Size);
+}
+
+/// <summary>
+/// Shared by the sequence and batch workloads: one ONNX Runtime session (the baseline) and one
+/// <see cref="RecurrentSession"/> on one core over the same exported network, from a zero state.
+/// </summary>
+public abstract class OnnxRuntimeRunBenchmarks
+{
     private OrtHarness _ort = null!;
     private RecurrentSession _session = null!;
 
@@ -86,15 +99,15 @@ public class OnnxRuntimeSequenceBenchmarks
     [Params(CellKind.Gru, CellKind.Lstm)]
     public CellKind Cell { get; set; }
 
-    /// <summary>"IxH": input and hidden size.</summary>
-    [Params("64x128", "512x512")]
-    public string Size { get; set; } = "64x128";
+    /// <summary>T, B and "IxH" of the workload.</summary>
+    protected abstract (int Steps, int Batch, string Size) Shape { get; }
 
     [GlobalSetup]
     public void Setup()
     {
-        var network = OrtHarness.Network(Cell, Size);
-        _ort = new OrtHarness(network, Steps, Batch);
+        var (steps, batch, size) = Shape;
+        var network = OrtHarness.Network(Cell, size);
+        _ort = new OrtHarness(network, steps, batch);
         _session = network.CreateSession();
         _session.MaxDegreeOfParallelism = 1; // one core, as ONNX Runtime's single intra-op thread
         SimdRnn(); // sizes the session's buffers
@@ -121,7 +134,7 @@ public class OnnxRuntimeSequenceBenchmarks
 [Config(typeof(BenchConfig))]
 [MemoryDiagnoser]
 [RecurrentGflopsColumn]
-public class OnnxRuntimeBatchBenchmarks
+public class OnnxRuntimeBatchBenchmarks : OnnxRuntimeRunBenchmarks
 {
     /// <summary>T, the time steps per invocation.</summary>
     public const int Steps = 64;
@@ -129,39 +142,11 @@ public class OnnxRuntimeBatchBenchmarks
     /// <summary>B, the streams per invocation.</summary>
     public const int Batch = 64;
 
-    private OrtHarness _ort = null!;
-    private RecurrentSession _session = null!;
-
-    /// <summary>The cell.</summary>
-    [Params(CellKind.Gru, CellKind.Lstm)]
-    public CellKind Cell { get; set; }
-
     /// <summary>"IxH": input and hidden size.</summary>
     [Params("64x128")]
     public string Size { get; set; } = "64x128";
 
-    [GlobalSetup]
-    public void Setup()
-    {
-        var network = OrtHarness.Network(Cell, Size);
-        _ort = new OrtHarness(network, Steps, Batch);
-        _session = network.CreateSession();
-        _session.MaxDegreeOfParallelism = 1; // one core, as ONNX Runtime's single intra-op thread
-        SimdRnn();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _ort.Dispose();
-        _session.Dispose();
-    }
-
-    [Benchmark(Baseline = true)]
-    public void OnnxRuntime() => _ort.Run();
-
-    [Benchmark]
-    public void SimdRnn() => _ort.RunSimdRnn(_session);
+    protected override (int Steps, int Batch, string Size) Shape => (Steps, Batch, Size);
 }
 
 /// <summary>

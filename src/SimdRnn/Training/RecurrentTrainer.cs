@@ -168,7 +168,6 @@ public sealed class RecurrentTrainer : IDisposable
         SequenceArguments.State(_spec, finalHiddenGradient, _batch, false, nameof(finalHiddenGradient));
         SequenceArguments.State(_spec, finalCellGradient, _batch, true, nameof(finalCellGradient));
 
-        int rows = _steps * _batch;
         ReadOnlySpan<float> dReadout = default, dTop = default;
         if (_spec.ReadoutSize > 0)
         {
@@ -180,7 +179,6 @@ public sealed class RecurrentTrainer : IDisposable
             dTop = SequenceFirst(outputGradient, _spec.LayerOutputSize, _dTop);
         }
         BackwardUnchecked(dReadout, dTop, finalHiddenGradient, finalCellGradient, readoutGradientIsLogit: false);
-        _ = rows;
     }
 
     private void BackwardUnchecked(ReadOnlySpan<float> dReadout, ReadOnlySpan<float> dTop, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell, bool readoutGradientIsLogit)
