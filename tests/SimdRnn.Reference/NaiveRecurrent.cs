@@ -85,6 +85,26 @@ public sealed class NaiveRecurrent
         return Dot(o.Y, dy) + Dot(o.HN, dhN) + (o.CN is null ? 0 : Dot(o.CN, dcN)) + (o.Out is null ? 0 : Dot(o.Out, dOut));
     }
 
+    /// <summary>
+    /// The distance of the nearest relu pre-activation from the kink at 0 over a forward pass (+∞ for cells without
+    /// relu). Finite differences with step ε are only meaningful where this margin is well above ε times the
+    /// sensitivity of the pre-activations to one parameter. With <paramref name="ignoreExactZeros"/>, pre-activations
+    /// that are exactly 0 (all their terms zero: a bias-free layer over zeros) are left out; a float32 computation of
+    /// them is exactly 0 too.
+    /// </summary>
+    public double ReluMargin(double[] x, int seqLen, int batch, double[]? h0 = null, double[]? c0 = null, bool ignoreExactZeros = false)
+    {
+        if (Spec.Nonlinearity != "relu") return double.PositiveInfinity;
+        double margin = double.PositiveInfinity;
+        foreach (var layer in Run(x, seqLen, batch, h0, c0).Steps)
+            foreach (var direction in layer)
+                foreach (var sequence in direction)
+                    foreach (var step in sequence)
+                        foreach (double a in step.PreActivation)
+                            if (!(ignoreExactZeros && a == 0)) margin = Math.Min(margin, Math.Abs(a));
+        return margin;
+    }
+
     /// <summary>Exact back-propagation through time: ∂L/∂(every parameter, x, h0, c0) for the L of <see cref="Loss"/>.</summary>
     public Dictionary<string, double[]> Gradients(double[] x, int seqLen, int batch, double[]? h0, double[]? c0,
         double[]? dy, double[]? dhN, double[]? dcN, double[]? dOut)
@@ -215,6 +235,7 @@ public sealed class NaiveRecurrent
         public double[] CPrev { get; init; } = [];     // LSTM
         public double[] Gates { get; init; } = [];     // activated gates, G·H: rnn h'; gru r, z, n; lstm i, f, g, o
         public double[] NTerm { get; init; } = [];     // GRU: W_hn h + b_hn (linear before reset) or r ⊙ h (otherwise)
+        public double[] PreActivation { get; init; } = []; // rnn: W_ih x + b_ih + W_hh h + b_hh
         public required double[] H { get; init; }
         public double[] C { get; init; } = [];         // LSTM
     }
@@ -297,12 +318,13 @@ public sealed class NaiveRecurrent
     private Step RnnForward(LayerWeights w, double[] x, double[] hPrev)
     {
         var h = new double[H];
+        var a = new double[H];
         for (int j = 0; j < H; j++)
         {
-            double a = w.InputTerm(j, x) + w.HiddenTerm(j, hPrev);
-            h[j] = Spec.Nonlinearity == "relu" ? Math.Max(0, a) : Math.Tanh(a);
+            a[j] = w.InputTerm(j, x) + w.HiddenTerm(j, hPrev);
+            h[j] = Spec.Nonlinearity == "relu" ? Math.Max(0, a[j]) : Math.Tanh(a[j]);
         }
-        return new Step { X = x, HPrev = hPrev, H = h, Gates = h };
+        return new Step { X = x, HPrev = hPrev, H = h, Gates = h, PreActivation = a };
     }
 
     /// <summary>r, z, n as in the class summary; h' = (1 − z) ⊙ n + z ⊙ h.</summary>

@@ -67,7 +67,12 @@ public class RecurrentNetworkTests
             // The reference's loss: Σ y·dy + Σ h_n·dh_n + Σ c_n·dc_n + Σ out·dout.
             double[]? dy = RecurrentCase.AsDouble(spec.ReadoutSize > 0 ? c.DLayerOutput : c.DOutput);
             double[]? dout = spec.ReadoutSize > 0 ? RecurrentCase.AsDouble(c.DOutput) : null;
-            var expected = c.Reference(network).Gradients(RecurrentCase.AsDouble(c.X) ?? [], c.T, c.B, RecurrentCase.AsDouble(c.H0), RecurrentCase.AsDouble(c.C0),
+            // A relu pre-activation within float32 rounding (~1e-7 here) of 0 may take the other side of the kink in
+            // float than in double, and then relu' (0 or 1) differs, a whole gradient term: such cases are not judged
+            // (exact zeros, from bias-free layers over zeros, are exact in float too).
+            var reference = c.Reference(network);
+            if (reference.ReluMargin(RecurrentCase.AsDouble(c.X) ?? [], c.T, c.B, RecurrentCase.AsDouble(c.H0), RecurrentCase.AsDouble(c.C0), ignoreExactZeros: true) < 1e-5) return;
+            var expected = reference.Gradients(RecurrentCase.AsDouble(c.X) ?? [], c.T, c.B, RecurrentCase.AsDouble(c.H0), RecurrentCase.AsDouble(c.C0),
                 dy, RecurrentCase.AsDouble(c.DFinalHidden), RecurrentCase.AsDouble(c.DFinalCell), dout);
             double floor = ModelFloor * expected.Values.Max(v => v.Length == 0 ? 0 : v.Max(Math.Abs));
             foreach (var slot in network.Tensors)
