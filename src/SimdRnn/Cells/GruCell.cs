@@ -28,7 +28,7 @@ internal static class GruCell
         Span<float> g = cache.IsEmpty ? scratch.Slice(0, 4 * n) : cache.Slice(0, 4 * n);
         // r, z = σ(p + q)
         for (int j = 0; j >= 0; j = Next(j, 2 * n)) Store(Load(p, j) + Load(q, j), g, j);
-        Activations.Simd.Sigmoid(g.Slice(0, 2 * n), g.Slice(0, 2 * n));
+        Activations.SigmoidUnchecked(g.Slice(0, 2 * n), g.Slice(0, 2 * n));
         // m = q_n + b_hn; n = tanh(p_n + r ⊙ m)
         for (int j = 0; j >= 0; j = Next(j, n))
         {
@@ -36,7 +36,7 @@ internal static class GruCell
             Store(m, g, 3 * n + j);
             Store(Vector.MultiplyAddEstimate(Load(g, j), m, Load(p, 2 * n + j)), g, 2 * n + j);
         }
-        Activations.Simd.Tanh(g.Slice(2 * n, n), g.Slice(2 * n, n));
+        Activations.TanhUnchecked(g.Slice(2 * n, n), g.Slice(2 * n, n));
         // h = n + z ⊙ (h_prev − n)
         for (int j = 0; j >= 0; j = Next(j, n))
         {

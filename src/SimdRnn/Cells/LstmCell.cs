@@ -27,13 +27,13 @@ internal static class LstmCell
         Span<float> g = cache.IsEmpty ? scratch.Slice(0, 5 * n) : cache.Slice(0, 5 * n);
         // Pre-activations of all four gates: p + q.
         for (int j = 0; j >= 0; j = Next(j, 4 * n)) Store(Load(p, j) + Load(q, j), g, j);
-        Activations.Simd.Sigmoid(g.Slice(0, 2 * n), g.Slice(0, 2 * n));     // i, f
-        Activations.Simd.Tanh(g.Slice(2 * n, n), g.Slice(2 * n, n));         // g
-        Activations.Simd.Sigmoid(g.Slice(3 * n, n), g.Slice(3 * n, n));      // o
+        Activations.SigmoidUnchecked(g.Slice(0, 2 * n), g.Slice(0, 2 * n));     // i, f
+        Activations.TanhUnchecked(g.Slice(2 * n, n), g.Slice(2 * n, n));         // g
+        Activations.SigmoidUnchecked(g.Slice(3 * n, n), g.Slice(3 * n, n));      // o
         // c = f ⊙ c_prev + i ⊙ g
         for (int j = 0; j >= 0; j = Next(j, n))
             Store(Vector.MultiplyAddEstimate(Load(g, n + j), Load(cPrev, j), Load(g, j) * Load(g, 2 * n + j)), c, j);
-        Activations.Simd.Tanh(c, g.Slice(4 * n, n));                          // tanh c
+        Activations.TanhUnchecked(c, g.Slice(4 * n, n));                          // tanh c
         // h = o ⊙ tanh c
         for (int j = 0; j >= 0; j = Next(j, n)) Store(Load(g, 3 * n + j) * Load(g, 4 * n + j), h, j);
     }

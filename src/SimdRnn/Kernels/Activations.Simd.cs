@@ -23,8 +23,15 @@ public static partial class Activations
             // The last, overlapping vector is computed from the input before anything is stored, so y may be x.
             int last = n - count;
             var tail = Tanh(Vector.LoadUnsafe(ref xRef, (nuint)last));
+            // Each input vector is loaded before the previous result is stored: when y sits 4 KiB plus a few
+            // floats after x, a load issued after the store looks dependent on it (4K aliasing) and waits.
+            var next = Vector.LoadUnsafe(ref xRef);
             for (int i = 0; i < last; i += count)
-                Tanh(Vector.LoadUnsafe(ref xRef, (nuint)i)).StoreUnsafe(ref yRef, (nuint)i);
+            {
+                var v = next;
+                next = Vector.LoadUnsafe(ref xRef, (nuint)Math.Min(i + count, last));
+                Tanh(v).StoreUnsafe(ref yRef, (nuint)i);
+            }
             tail.StoreUnsafe(ref yRef, (nuint)last);
         }
 
@@ -36,8 +43,15 @@ public static partial class Activations
             int n = x.Length, count = Vector<float>.Count;
             int last = n - count;
             var tail = Sigmoid(Vector.LoadUnsafe(ref xRef, (nuint)last));
+            // Each input vector is loaded before the previous result is stored: when y sits 4 KiB plus a few
+            // floats after x, a load issued after the store looks dependent on it (4K aliasing) and waits.
+            var next = Vector.LoadUnsafe(ref xRef);
             for (int i = 0; i < last; i += count)
-                Sigmoid(Vector.LoadUnsafe(ref xRef, (nuint)i)).StoreUnsafe(ref yRef, (nuint)i);
+            {
+                var v = next;
+                next = Vector.LoadUnsafe(ref xRef, (nuint)Math.Min(i + count, last));
+                Sigmoid(v).StoreUnsafe(ref yRef, (nuint)i);
+            }
             tail.StoreUnsafe(ref yRef, (nuint)last);
         }
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -9,7 +10,8 @@ namespace SimdRnn.Tests.Kernels;
 
 /// <summary>
 /// The activation kernels against double-precision tanh and logistic (never against our own code), on each path:
-/// the scalar twin, the vectorized kernel called directly, and the public dispatch.
+/// the scalar twin, the Vector&lt;T&gt; kernel and the 512-bit kernel called directly (the latter only where the
+/// hardware accelerates it; CI's AVX2-off and intrinsics-off runs cover the narrower paths), and the public dispatch.
 /// </summary>
 [Trait("Category", "Kernels")]
 public sealed class ActivationTests
@@ -25,7 +27,7 @@ public sealed class ActivationTests
 
     public enum Fn { Tanh, Sigmoid }
 
-    public enum Path { Scalar, Simd, Public }
+    public enum Path { Scalar, Simd, Simd512, Public }
 
     private static double Reference(Fn fn, float x) =>
         fn == Fn.Tanh ? Math.Tanh(x) : 1.0 / (1.0 + Math.Exp(-(double)x));
@@ -39,13 +41,23 @@ public sealed class ActivationTests
             case (Path.Scalar, Fn.Sigmoid): Activations.Scalar.Sigmoid(x, y); break;
             case (Path.Simd, Fn.Tanh): Activations.Simd.Tanh(x, y); break;
             case (Path.Simd, Fn.Sigmoid): Activations.Simd.Sigmoid(x, y); break;
+            case (Path.Simd512, Fn.Tanh): Activations.Simd512.Tanh(x, y); break;
+            case (Path.Simd512, Fn.Sigmoid): Activations.Simd512.Sigmoid(x, y); break;
             case (Path.Public, Fn.Tanh): Activations.Tanh(x, y); break;
             default: Activations.Sigmoid(x, y); break;
         }
     }
 
-    /// <summary>The simd kernel needs at least one full vector; other paths take any length.</summary>
-    private static bool Accepts(Path path, int length) => path != Path.Simd || length >= Vector<float>.Count;
+    /// <summary>
+    /// The simd kernels need at least one full vector, and the 512-bit one hardware that accelerates it (elsewhere
+    /// its checks pass vacuously); other paths take any length.
+    /// </summary>
+    private static bool Accepts(Path path, int length) => path switch
+    {
+        Path.Simd => length >= Vector<float>.Count,
+        Path.Simd512 => Activations.Simd512.IsAccelerated && length >= Vector512<float>.Count,
+        _ => true,
+    };
 
     // ---------- the inputs ----------
 
@@ -129,7 +141,7 @@ public sealed class ActivationTests
     {
         var data = new TheoryData<Fn, Path>();
         foreach (var fn in new[] { Fn.Tanh, Fn.Sigmoid })
-            foreach (var path in new[] { Path.Scalar, Path.Simd, Path.Public })
+            foreach (var path in new[] { Path.Scalar, Path.Simd, Path.Simd512, Path.Public })
                 data.Add(fn, path);
         return data;
     }
@@ -140,6 +152,7 @@ public sealed class ActivationTests
     [MemberData(nameof(AllPaths))]
     public void AbsoluteErrorOverMinus20To20IsWithinBoundAndRangeHolds(Fn fn, Path path)
     {
+        if (!Accepts(path, 1 << 20)) return;
         var e = Measure(fn, path, Sweep());
         output.WriteLine($"{fn} {path}: max abs error {e.MaxAbs:E3} at x = {e.ArgAbs:R} (Vector<float>.Count = {Vector<float>.Count})");
         Assert.True(e.MaxAbs <= MaxAbsError, $"{fn} {path}: max abs error {e.MaxAbs:E3} at x = {e.ArgAbs:R}");
@@ -150,6 +163,7 @@ public sealed class ActivationTests
     [MemberData(nameof(AllPaths))]
     public void RelativeErrorForSmallArgumentsIsWithinBound(Fn fn, Path path)
     {
+        if (!Accepts(path, 1 << 16)) return;
         var e = Measure(fn, path, SmallSweep());
         output.WriteLine($"{fn} {path}: max relative error for 0 < |x| < 1e-3: {e.MaxRel:E3} at x = {e.ArgRel:R}");
         Assert.True(e.MaxRel <= MaxSmallRelError, $"{fn} {path}: max relative error {e.MaxRel:E3} at x = {e.ArgRel:R}");
@@ -162,6 +176,7 @@ public sealed class ActivationTests
     {
         // Random bit patterns reach every binade, huge and subnormal; the absolute bound still holds there.
         float[] x = [.. RandomBits(1 << 16, 7 + (int)fn), .. Extremes];
+        if (!Accepts(path, x.Length)) return;
         var e = Measure(fn, path, x);
         Assert.True(e.MaxAbs <= MaxAbsError, $"{fn} {path}: max abs error {e.MaxAbs:E3} at x = {e.ArgAbs:R}");
         Assert.Equal(0, e.OutOfRange);
@@ -172,7 +187,7 @@ public sealed class ActivationTests
     /// <summary>Each path applied to one value (padded with other values to a full vector for the simd kernel).</summary>
     private static float Apply(Fn fn, Path path, float value)
     {
-        int n = Math.Max(Vector<float>.Count + 3, 1);
+        int n = Vector512<float>.Count + 3;
         var x = new float[n];
         for (int i = 0; i < n; i++) x[i] = i * 0.37f - 1f;
         x[n - 1] = value;   // the overlapping last vector
@@ -187,6 +202,7 @@ public sealed class ActivationTests
     [MemberData(nameof(AllPaths))]
     public void ExactEdges(Fn fn, Path path)
     {
+        if (!Accepts(path, Vector512<float>.Count + 3)) return;
         if (fn == Fn.Tanh)
         {
             Assert.Equal(BitConverter.SingleToInt32Bits(0f), BitConverter.SingleToInt32Bits(Apply(fn, path, 0f)));
@@ -258,11 +274,11 @@ public sealed class ActivationTests
 
     [Property(MaxTest = 300)]
     public Property TanhOfRandomSpansMatchesDoublePrecision() =>
-        Prop.ForAll(Inputs, input => CheckAll(Fn.Tanh, Path.Public, input) && CheckAll(Fn.Tanh, Path.Simd, input) && CheckAll(Fn.Tanh, Path.Scalar, input));
+        Prop.ForAll(Inputs, input => CheckAll(Fn.Tanh, Path.Public, input) && CheckAll(Fn.Tanh, Path.Simd, input) && CheckAll(Fn.Tanh, Path.Simd512, input) && CheckAll(Fn.Tanh, Path.Scalar, input));
 
     [Property(MaxTest = 300)]
     public Property SigmoidOfRandomSpansMatchesDoublePrecision() =>
-        Prop.ForAll(Inputs, input => CheckAll(Fn.Sigmoid, Path.Public, input) && CheckAll(Fn.Sigmoid, Path.Simd, input) && CheckAll(Fn.Sigmoid, Path.Scalar, input));
+        Prop.ForAll(Inputs, input => CheckAll(Fn.Sigmoid, Path.Public, input) && CheckAll(Fn.Sigmoid, Path.Simd, input) && CheckAll(Fn.Sigmoid, Path.Simd512, input) && CheckAll(Fn.Sigmoid, Path.Scalar, input));
 
     [Theory]
     [MemberData(nameof(AllPaths))]
@@ -291,17 +307,18 @@ public sealed class ActivationTests
         // The twins share the constants and the operation order; on any hardware they agree within one ulp
         // (bit-for-bit where the scalar and vector multiply-add estimates fuse alike).
         float[] x = [.. Sweep().AsSpan(0, 1 << 16), .. Extremes, .. RandomBits(4096, 3)];
-        foreach (var fn in new[] { Fn.Tanh, Fn.Sigmoid })
+        foreach (var (fn, path) in new[] { (Fn.Tanh, Path.Simd), (Fn.Sigmoid, Path.Simd), (Fn.Tanh, Path.Simd512), (Fn.Sigmoid, Path.Simd512) })
         {
+            if (!Accepts(path, x.Length)) continue;
             var simd = new float[x.Length];
             var scalar = new float[x.Length];
-            Run(fn, Path.Simd, x, simd);
+            Run(fn, path, x, simd);
             Run(fn, Path.Scalar, x, scalar);
             for (int i = 0; i < x.Length; i++)
             {
                 if (float.IsNaN(x[i])) continue;
                 int d = Math.Abs(BitConverter.SingleToInt32Bits(simd[i]) - BitConverter.SingleToInt32Bits(scalar[i]));
-                Assert.True(d <= 1, $"{fn} x = {x[i]:R}: simd {simd[i]:R}, scalar {scalar[i]:R}");
+                Assert.True(d <= 1, $"{fn} {path} x = {x[i]:R}: simd {simd[i]:R}, scalar {scalar[i]:R}");
             }
         }
     }
