@@ -13,13 +13,15 @@ converges to the minimax solution of a linear approximation problem) on a dense 
 The coefficients are rounded to float32, the rounded polynomial is re-evaluated in double precision and the
 resulting max errors are printed together with C# literals (round-trip "R" format via repr of float32).
 
-Usage: /usr/bin/python3 tools/fit_activations.py
+Usage: /usr/bin/python3 tools/fit_activations.py   (DEG_E=4 for the degree-6 exp polynomial used until 2026-11-27)
 """
+import os
+
 import numpy as np
 
 T = 0.4             # tanh: threshold of the small-|x| polynomial branch
 DEG_T = 3           # degree of P in s = x^2 (terms x^3 .. x^(2*DEG_T+3))
-DEG_E = 4           # degree of Q in r (total exp degree DEG_E + 2)
+DEG_E = int(os.environ.get("DEG_E", "3"))  # degree of Q in r (total exp degree DEG_E + 2); DEG_E=4: the old degree 6
 LN2 = np.log(2.0)
 
 

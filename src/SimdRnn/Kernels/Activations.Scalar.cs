@@ -50,8 +50,7 @@ public static partial class Activations
             float n = t - RoundMagic;                                     // n, exactly
             float r = float.MultiplyAddEstimate(n, -Ln2Hi, z);            // exact: n·Ln2Hi has ≤ 17 significant bits
             r = float.MultiplyAddEstimate(n, -Ln2Lo, r);
-            float p = float.MultiplyAddEstimate(E6, r, E5);               // Q(r) = E2 + r(E3 + r(E4 + r(E5 + r·E6)))
-            p = float.MultiplyAddEstimate(p, r, E4);
+            float p = float.MultiplyAddEstimate(E5, r, E4);               // Q(r) = E2 + r(E3 + r(E4 + r·E5))
             p = float.MultiplyAddEstimate(p, r, E3);
             p = float.MultiplyAddEstimate(p, r, E2);
             // 2^n from its bits: (bits(t) << 23) = n·2^23, plus the bits of 1f.

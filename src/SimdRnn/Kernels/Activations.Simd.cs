@@ -75,7 +75,8 @@ public static partial class Activations
         public static Vector<float> Sigmoid(Vector<float> x)
         {
             // e = e^{−a} ∈ (0, 1], a = min(|x|, SigmoidAbsMax): never overflows (NaN flows through as in Tanh).
-            var q = ExpReduced(-Vector.MinNative(new Vector<float>(SigmoidAbsMax), Vector.Abs(x)), out var scale);
+            // −a = max(−SigmoidAbsMax, −|x|), and −|x| is x with its sign bit set.
+            var q = ExpReduced(Vector.MaxNative(new Vector<float>(-SigmoidAbsMax), x | new Vector<float>(-0f)), out var scale);
             var e = Vector.MultiplyAddEstimate(scale, q, scale);                         // e^{−a} = 2^n·q + 2^n
             // sigmoid(x) = 1/(1 + e) for x ≥ 0 (−0 included), e/(1 + e) for x < 0; both in [0, 1].
             var r = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, Vector<float>.Zero), Vector<float>.One, e) / (Vector<float>.One + e);
@@ -96,8 +97,7 @@ public static partial class Activations
             var n = t - magic;                                                          // n, exactly
             var r = Vector.MultiplyAddEstimate(n, new Vector<float>(-Ln2Hi), z);       // exact
             r = Vector.MultiplyAddEstimate(n, new Vector<float>(-Ln2Lo), r);
-            var p = Vector.MultiplyAddEstimate(new Vector<float>(E6), r, new Vector<float>(E5)); // Q(r), Horner
-            p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(E4));
+            var p = Vector.MultiplyAddEstimate(new Vector<float>(E5), r, new Vector<float>(E4)); // Q(r), Horner
             p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(E3));
             p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(E2));
             // 2^n from its bits: (bits(t) << 23) = n·2^23, plus the bits of 1f.

@@ -74,7 +74,7 @@ public static partial class Activations
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Sigmoid(Vector512<float> x)
         {
-            var q = ExpReduced(-Vector512.MinNative(Vector512.Create(SigmoidAbsMax), Vector512.Abs(x)), out var scale);
+            var q = ExpReduced(Vector512.MaxNative(Vector512.Create(-SigmoidAbsMax), x | Vector512.Create(-0f)), out var scale);
             var e = Vector512.MultiplyAddEstimate(scale, q, scale);
             var r = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.One, e) / (Vector512<float>.One + e);
             return Vector512.AndNot(r, Vector512.LessThan(x, Vector512.Create(-SigmoidAbsMax)));
@@ -89,8 +89,7 @@ public static partial class Activations
             var n = t - magic;
             var r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-Ln2Hi), z);
             r = Vector512.MultiplyAddEstimate(n, Vector512.Create(-Ln2Lo), r);
-            var p = Vector512.MultiplyAddEstimate(Vector512.Create(E6), r, Vector512.Create(E5));
-            p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(E4));
+            var p = Vector512.MultiplyAddEstimate(Vector512.Create(E5), r, Vector512.Create(E4));
             p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(E3));
             p = Vector512.MultiplyAddEstimate(p, r, Vector512.Create(E2));
             scale = (Vector512.ShiftLeft(t.AsInt32(), 23) + Vector512.Create(0x3F800000)).AsSingle();
