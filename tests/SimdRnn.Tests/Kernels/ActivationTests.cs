@@ -323,6 +323,17 @@ public sealed class ActivationTests
         }
     }
 
+    [Fact]
+    public void The512BitKernelsAreTakenOnlyWhereTheHardwareAcceleratesThem()
+    {
+        // CI reruns the suite with DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0: in
+        // those processes the 16-lane twins must be off, and the dispatch must then take the Vector<T> kernels.
+        output.WriteLine($"Vector512 accelerated: {Vector512.IsHardwareAccelerated}; Vector<float>.Count = {Vector<float>.Count}");
+        Assert.Equal(Vector512.IsHardwareAccelerated, Activations.Simd512.IsAccelerated);
+        foreach (string variable in new[] { "DOTNET_EnableAVX512", "DOTNET_EnableAVX2", "DOTNET_EnableHWIntrinsic" })
+            if (Environment.GetEnvironmentVariable(variable) == "0") Assert.False(Activations.Simd512.IsAccelerated, variable);
+    }
+
     // ---------- validation and allocation ----------
 
     [Fact]
