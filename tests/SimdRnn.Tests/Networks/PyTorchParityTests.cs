@@ -4,6 +4,7 @@ using SimdRnn.Networks;
 using SimdRnn.Tests.Interop;
 using SimdRnn.Tests.Support;
 using SimdRnn.Training;
+using Xunit.Abstractions;
 
 namespace SimdRnn.Tests.Networks;
 
@@ -11,7 +12,7 @@ namespace SimdRnn.Tests.Networks;
 /// Every number SimdRnn produces for a PyTorch model matches PyTorch: the committed fixtures (made by
 /// tools/pytorch/make_fixtures.py with torch 1.13) hold PyTorch's outputs, final states and autograd gradients.
 /// </summary>
-public class PyTorchParityTests
+public class PyTorchParityTests(ITestOutputHelper log)
 {
     // Outputs and states: 1e-5 absolute. Values are O(1) (tanh/sigmoid ranges, relu of O(1) inputs); float32 rounding
     // and the activations' 3e-7 bound accumulate over ≤ 5 steps and ≤ 2 layers to a few 1e-7.
@@ -95,6 +96,67 @@ public class PyTorchParityTests
             string? failure = Compare.NormRelative(actual, expected, GradientTolerance, name);
             Assert.True(failure is null, $"{fixture}: {failure}");
         }
+    }
+
+    /// <summary>
+    /// The worst errors over all fixtures, printed (run with <c>--logger "console;verbosity=detailed"</c>) for
+    /// docs/accuracy.md: outputs and states in absolute terms, gradients relative to each tensor's largest element.
+    /// </summary>
+    [Fact]
+    public void Worst_errors_over_all_fixtures()
+    {
+        double worstOutput = 0, worstGradient = 0;
+        string whereOutput = "", whereGradient = "";
+        foreach (string fixture in Fixtures.List("pytorch", "*.safetensors").Where(name => name != "dtypes.safetensors"))
+        {
+            var file = SafetensorsFile.Load(Fixtures.Get("pytorch", fixture));
+            var network = PyTorchModel.Load(file);
+            var spec = network.Spec;
+            int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
+            int steps = int.Parse(file.Metadata["seq_len"], CultureInfo.InvariantCulture);
+            float[] x = file.ReadFloat32("x");
+            float[]? h0 = Optional(file, "h0"), c0 = Optional(file, "c0");
+            var output = new float[steps * batch * spec.OutputSize];
+            var layerOutput = spec.ReadoutSize > 0 ? new float[steps * batch * spec.LayerOutputSize] : null;
+            var hN = new float[spec.Layers * spec.Directions * batch * spec.HiddenSize];
+            var cN = spec.HasCellState ? new float[hN.Length] : null;
+            using (var session = network.CreateSession()) session.Run(x, batch, output, h0, c0, hN, cN, layerOutput);
+            Absolute("y", layerOutput ?? output);
+            if (spec.ReadoutSize > 0) Absolute("out", output);
+            Absolute("h_n", hN);
+            if (cN is not null) Absolute("c_n", cN);
+
+            using var trainer = new RecurrentTrainer(network);
+            trainer.Forward(x, batch, h0, c0);
+            float[] dy = file.ReadFloat32("dy");
+            if (spec.ReadoutSize > 0) trainer.Backward(file.ReadFloat32("dout"), dy, file.ReadFloat32("dh_n"), Optional(file, "dc_n"));
+            else trainer.Backward(dy, default, file.ReadFloat32("dh_n"), Optional(file, "dc_n"));
+            foreach (var slot in network.Tensors)
+                Relative("grad." + (slot.Name.StartsWith("head.", StringComparison.Ordinal) ? slot.Name : "rnn." + slot.Name), trainer.Gradient(slot.Name));
+            Relative("grad.x", trainer.InputGradient);
+
+            void Absolute(string name, float[] actual)
+            {
+                float[] expected = file.ReadFloat32(name);
+                for (int k = 0; k < expected.Length; k++)
+                    if (Math.Abs(expected[k] - actual[k]) > worstOutput) { worstOutput = Math.Abs(expected[k] - actual[k]); whereOutput = $"{fixture} {name}[{k}]"; }
+            }
+
+            void Relative(string name, ReadOnlySpan<float> actual)
+            {
+                float[] expected = file.ReadFloat32(name);
+                double scale = 0, error = 0;
+                for (int k = 0; k < expected.Length; k++)
+                {
+                    scale = Math.Max(scale, Math.Abs(expected[k]));
+                    error = Math.Max(error, Math.Abs(expected[k] - actual[k]));
+                }
+                if (scale > 0 && error / scale > worstGradient) { worstGradient = error / scale; whereGradient = $"{fixture} {name}"; }
+            }
+        }
+        log.WriteLine($"outputs and states: max abs error {worstOutput:E2} ({whereOutput}); gradients: max error {worstGradient:E2} of the tensor's largest element ({whereGradient}); Vector<float>.Count = {System.Numerics.Vector<float>.Count}");
+        Assert.True(worstOutput <= OutputTolerance);
+        Assert.True(worstGradient <= GradientTolerance);
     }
 
     [Theory]
