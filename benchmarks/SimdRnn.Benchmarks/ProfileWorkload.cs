@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using SimdRnn.Networks;
+
+namespace SimdRnn.Benchmarks;
+
+/// <summary>
+/// Runs one of the ONNX Runtime comparison workloads in a loop for a while, without BenchmarkDotNet, so that a sampling
+/// profiler can attach to a process doing nothing else: <c>profile step|sequence|batch gru|lstm simdrnn|ort [IxH] [seconds]</c>.
+/// scripts/profile.sh runs it under <c>perf record</c>; the results are in docs/profiles.md.
+/// </summary>
+internal static class ProfileWorkload
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length < 4 || args[1] is not ("step" or "sequence" or "batch") || args[2] is not ("gru" or "lstm") || args[3] is not ("simdrnn" or "ort"))
+        {
+            Console.Error.WriteLine("usage: profile step|sequence|batch gru|lstm simdrnn|ort [IxH] [seconds]");
+            return 2;
+        }
+        string workload = args[1];
+        var cell = args[2] == "gru" ? CellKind.Gru : CellKind.Lstm;
+        bool ort = args[3] == "ort";
+        string size = args.Length > 4 ? args[4] : "64x128";
+        double seconds = args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 5;
+        (int steps, int batch) = workload switch
+        {
+            "step" => (OnnxRuntimeStepBenchmarks.Steps, OnnxRuntimeStepBenchmarks.Batch),
+            "sequence" => (OnnxRuntimeSequenceBenchmarks.Steps, OnnxRuntimeSequenceBenchmarks.Batch),
+            _ => (OnnxRuntimeBatchBenchmarks.Steps, OnnxRuntimeBatchBenchmarks.Batch),
+        };
+
+        var network = OrtHarness.Network(cell, size);
+        using var harness = new OrtHarness(network, steps, batch);
+        using var session = network.CreateSession();
+        session.MaxDegreeOfParallelism = 1;
+        var state = network.CreateState(batch);
+        float[] x = OrtHarness.Random(batch * network.Spec.InputSize, 7), y = new float[batch * network.Spec.OutputSize];
+
+        // The same invocation as the benchmark method of that workload and engine.
+        void Invoke()
+        {
+            if (ort && workload == "step") harness.CarryState();
+            if (ort) harness.Run();
+            else if (workload == "step") state.Step(x, y);
+            else harness.RunSimdRnn(session);
+        }
+
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed.TotalSeconds < 1) Invoke(); // warm-up: the tiered JIT's optimized code
+        long runs = 0;
+        watch.Restart();
+        while (watch.Elapsed.TotalSeconds < seconds)
+        {
+            for (int k = 0; k < 64; k++) Invoke();
+            runs += 64;
+        }
+        Console.WriteLine($"{workload} {args[2]} {args[3]} {size}: {runs} runs, {watch.Elapsed.TotalMilliseconds * 1000 / runs:0.00} µs per run");
+        return 0;
+    }
+}
