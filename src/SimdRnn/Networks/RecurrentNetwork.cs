@@ -8,18 +8,20 @@ namespace SimdRnn.Networks;
 /// </summary>
 public sealed class RecurrentNetwork
 {
-    private readonly float[] _parameters;
+    // The weights the kernels stream (W for a streaming step's GEMV, Wᵀ for the GEMM of sequences and batches) start
+    // on 64-byte boundaries; see AlignedFloats.
+    private readonly AlignedFloats _parameters;
     private readonly float[] _derived;
-    private readonly float[] _packed;
+    private readonly AlignedFloats _packed;
 
-    private RecurrentNetwork(RecurrentLayout layout, float[] parameters)
+    private RecurrentNetwork(RecurrentLayout layout, ReadOnlySpan<float> parameters)
     {
         Layout = layout;
-        _parameters = parameters;
+        _parameters = new AlignedFloats(parameters);
         _derived = new float[DerivedBiases.Length(layout.Spec)];
-        DerivedBiases.Compute(layout, _parameters, _derived);
-        _packed = new float[PackedWeights.Length(layout)];
-        PackedWeights.Compute(layout, _parameters, _packed);
+        DerivedBiases.Compute(layout, parameters, _derived);
+        _packed = new AlignedFloats(PackedWeights.Length(layout));
+        PackedWeights.Compute(layout, parameters, _packed.Span);
     }
 
     /// <summary>The architecture.</summary>
@@ -29,7 +31,7 @@ public sealed class RecurrentNetwork
     public IReadOnlyList<TensorSlot> Tensors => Layout.Tensors;
 
     /// <summary>All parameters in one buffer, in the order of <see cref="Tensors"/>.</summary>
-    public ReadOnlySpan<float> Parameters => _parameters;
+    public ReadOnlySpan<float> Parameters => _parameters.Span;
 
     /// <summary>The number of parameters.</summary>
     public int ParameterCount => Layout.Count;
@@ -38,7 +40,7 @@ public sealed class RecurrentNetwork
 
     internal ReadOnlySpan<float> DerivedBiasSpan => _derived;
 
-    internal ReadOnlySpan<float> PackedSpan => _packed;
+    internal ReadOnlySpan<float> PackedSpan => _packed.Span;
 
     /// <summary>The tensor called <paramref name="name"/> (e.g. <c>weight_hh_l0</c>, <c>head.weight</c>).</summary>
     /// <param name="name">A name from <see cref="Tensors"/>.</param>
@@ -47,7 +49,7 @@ public sealed class RecurrentNetwork
     public ReadOnlySpan<float> Tensor(string name)
     {
         var slot = Layout.Find(name) ?? throw new KeyNotFoundException($"The network has no tensor '{name}'.");
-        return _parameters.AsSpan(slot.Offset, slot.Length);
+        return _parameters.Span.Slice(slot.Offset, slot.Length);
     }
 
     /// <summary>Creates a network from its flat parameters (copied), in the order of the layout's tensors.</summary>
@@ -59,7 +61,7 @@ public sealed class RecurrentNetwork
     {
         var layout = new RecurrentLayout(spec);
         Guard.Length(parameters, layout.Count, nameof(parameters));
-        return new RecurrentNetwork(layout, parameters.ToArray());
+        return new RecurrentNetwork(layout, parameters);
     }
 
     /// <summary>The tensors (names, shapes, offsets) a network of <paramref name="spec"/> has.</summary>
@@ -115,7 +117,7 @@ public sealed class RecurrentNetwork
         return new RecurrentNetwork(layout, parameters);
     }
 
-    internal static RecurrentNetwork Wrap(RecurrentLayout layout, float[] parameters) => new(layout, parameters);
+    internal static RecurrentNetwork Wrap(RecurrentLayout layout, ReadOnlySpan<float> parameters) => new(layout, parameters);
 
     /// <summary>A streaming state for <paramref name="batch"/> independent streams (unidirectional networks only).</summary>
     /// <param name="batch">B, the number of streams stepped together (≥ 1).</param>

@@ -282,7 +282,7 @@ public sealed class RecurrentTrainer : IDisposable
     public RecurrentNetwork ToNetwork()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return RecurrentNetwork.Wrap(_layout, (float[])_parameters.Clone());
+        return RecurrentNetwork.Wrap(_layout, _parameters);
     }
 
     /// <summary>Returns the pooled buffers.</summary>
