@@ -13,7 +13,9 @@ namespace SimdRnn.Benchmarks;
 /// y = W·x + b for row-major W (M × N): SimdRnn's <see cref="Gemv.MultiplyAdd"/> against a naive scalar loop (the
 /// baseline) and against <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> per row plus the
 /// bias. The shapes: the seed document's 3 inputs × 25 hidden units for 3 gates (75×3), two GRU/LSTM-like layers
-/// (384×192: W fits in L2; 1536×768: 4.7 MB, beyond L2) and an odd shape with row tails (1027×515).
+/// (384×192: W fits in L2; 1536×768: 4.7 MB, beyond L2) and an odd shape with row tails (1027×515). W either as
+/// allocated (a plain array, wherever the allocator puts its data: 8- or 16-byte aligned) or starting on a 64-byte boundary, as the
+/// networks keep their weights (<c>AlignedFloats</c>); both baselines read the same W.
 /// </summary>
 [Config(typeof(BenchConfig))]
 [MemoryDiagnoser]
@@ -21,6 +23,7 @@ namespace SimdRnn.Benchmarks;
 public class GemvBenchmarks
 {
     private float[] _w = [], _x = [], _b = [], _y = [];
+    private AlignedFloats? _aligned;
     private int _rows, _cols;
 
     /// <summary>The shapes "MxN".</summary>
@@ -30,12 +33,19 @@ public class GemvBenchmarks
     [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "75x3";
 
+    /// <summary>Whether W starts on a 64-byte boundary.</summary>
+    [Params(false, true)]
+    public bool AlignedW { get; set; }
+
+    private ReadOnlySpan<float> W => _aligned is null ? _w : _aligned.Span;
+
     [GlobalSetup]
     public void Setup()
     {
         (_rows, _cols) = GflopsColumn.ParseShape(Shape);
         var random = new Random(42);
         _w = Fill(random, _rows * _cols);
+        _aligned = AlignedW ? new AlignedFloats(_w) : null;
         _x = Fill(random, _cols);
         _b = Fill(random, _rows);
         _y = new float[_rows];
@@ -52,7 +62,8 @@ public class GemvBenchmarks
     [Benchmark(Baseline = true)]
     public void NaiveLoop()
     {
-        float[] w = _w, x = _x, b = _b, y = _y;
+        ReadOnlySpan<float> w = W;
+        float[] x = _x, b = _b, y = _y;
         int rows = _rows, cols = _cols;
         for (int i = 0; i < rows; i++)
         {
@@ -66,14 +77,14 @@ public class GemvBenchmarks
     [Benchmark]
     public void TensorPrimitivesDotPerRow()
     {
-        ReadOnlySpan<float> w = _w, x = _x, b = _b;
+        ReadOnlySpan<float> w = W, x = _x, b = _b;
         Span<float> y = _y;
         int cols = _cols;
         for (int i = 0; i < y.Length; i++) y[i] = TensorPrimitives.Dot(w.Slice(i * cols, cols), x) + b[i];
     }
 
     [Benchmark]
-    public void SimdRnn() => Gemv.MultiplyAdd(_w, _rows, _cols, _x, _b, _y);
+    public void SimdRnn() => Gemv.MultiplyAdd(W, _rows, _cols, _x, _b, _y);
 }
 
 /// <summary>y += Wᵀ·x at 384×192 (the back-propagation of W·x): the scalar twin (baseline), SimdRnn, and
