@@ -21,7 +21,7 @@ public static partial class Gemm
     /// AVX2's 16 registers). The two forms differ only in the strides of A. Measured against 4 rows (8 chains) and 8
     /// rows (16 chains, for AVX-512's 32 registers) on 2026-11-27: 6 rows took 0.89×, 0.94× and 0.99× the time of 4
     /// rows at 4096×64×512, 64×128×384 and 64×128×512 (the input projection and the recurrent products of the batch
-    /// benchmark); 8 rows took 1.07–1.11×. The last ≤ 4 rows of a row block take the 4-row tile.
+    /// benchmark); 8 rows took 1.07–1.11×. Four-row tiles take the rows that six-row tiles would leave partly empty.
     /// Cache blocking: the inner dimension in blocks of <see cref="DepthBlock"/> so the B sliver (DepthBlock × 2V
     /// floats, 16 KB at 8 lanes) stays in L1 while it is reused by every row tile; rows in blocks of
     /// <see cref="RowBlock"/> so the A block (RowBlock × DepthBlock floats, 128 KB) stays in L2 while it is reused by
@@ -150,11 +150,13 @@ public static partial class Gemm
                             sliver = ref panelRef;
                             ldb = wide;
                         }
-                        // Six rows at a time; the last ≤ 4 rows as one four-row tile, so that no row count wastes more
-                        // than one repeated row per block (64 rows: ten 6-row tiles and one 4-row tile).
+                        // Six rows at a time, and four-row tiles where they avoid repeated rows: the last 8 rows as
+                        // 4 + 4 and the last 4 as 4, so that every even row count is covered without waste (64 rows:
+                        // ten 6-row tiles and one 4-row tile; 32: four and two) and an odd one wastes one row.
                         for (int i = i0; i < iEnd;)
                         {
-                            if (iEnd - i > 4)
+                            int left = iEnd - i;
+                            if (left > 4 && (left > 8 || left % 6 is 0 or 5))
                             {
                                 Tile6x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, ldb, kc, ref Unsafe.Add(ref c, j), n);
                                 i += 6;
