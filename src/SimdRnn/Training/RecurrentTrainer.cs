@@ -21,7 +21,8 @@ public sealed class RecurrentTrainer : IDisposable
     private readonly RecurrentSpec _spec;
     private readonly SequenceEngine _engine;
     private readonly Optimizer _optimizer;
-    private readonly float[] _parameters, _gradients, _derived, _packed;
+    private readonly float[] _gradients, _derived;
+    private readonly AlignedFloats _parameters, _packed; // streamed by the kernels every step: 64-byte aligned
     private float[] _output = [], _layerOutput = [], _finalHidden = [], _finalCell = [];
     private float[] _dOutput = [], _dTop = [], _inputGradient = [];
     private int _steps, _batch;
@@ -38,12 +39,12 @@ public sealed class RecurrentTrainer : IDisposable
         Options.Validate();
         _layout = initial.Layout;
         _spec = _layout.Spec;
-        _parameters = initial.Parameters.ToArray();
+        _parameters = new AlignedFloats(initial.Parameters);
         _gradients = new float[_layout.Count];
         _derived = new float[DerivedBiases.Length(_spec)];
-        DerivedBiases.Compute(_layout, _parameters, _derived);
-        _packed = new float[PackedWeights.Length(_layout)];
-        PackedWeights.Compute(_layout, _parameters, _packed);
+        DerivedBiases.Compute(_layout, _parameters.Span, _derived);
+        _packed = new AlignedFloats(PackedWeights.Length(_layout));
+        PackedWeights.Compute(_layout, _parameters.Span, _packed.Span);
         _engine = new SequenceEngine(_layout, training: true);
         _optimizer = new Optimizer(Options, _layout.Count);
     }
@@ -55,7 +56,7 @@ public sealed class RecurrentTrainer : IDisposable
     public RecurrentSpec Spec => _spec;
 
     /// <summary>The current parameters, laid out as <see cref="RecurrentNetwork.Tensors"/>.</summary>
-    public ReadOnlySpan<float> Parameters => _parameters;
+    public ReadOnlySpan<float> Parameters => _parameters.Span;
 
     /// <summary>The gradients of the last <see cref="Backward"/> (before clipping), laid out like <see cref="Parameters"/>.</summary>
     public ReadOnlySpan<float> Gradients => _gradients;
@@ -130,7 +131,7 @@ public sealed class RecurrentTrainer : IDisposable
         Span<float> sequenceFirst = _engine.InputBuffer(steps, batch);
         if (_spec.BatchFirst) MatrixOps.SwapLeadingAxes(input, batch, steps, _spec.InputSize, sequenceFirst);
         else input.CopyTo(sequenceFirst);
-        _engine.Forward(_parameters, _derived, _packed, sequenceFirst, steps, batch, initialHidden, initialCell, default, default);
+        _engine.Forward(_parameters.Span, _derived, _packed.Span, sequenceFirst, steps, batch, initialHidden, initialCell, default, default);
         _engine.CopyFinalHidden(_finalHidden);
         if (_spec.HasCellState) _engine.CopyFinalCell(_finalCell);
         if (_spec.ReadoutSize > 0)
@@ -184,7 +185,7 @@ public sealed class RecurrentTrainer : IDisposable
     private void BackwardUnchecked(ReadOnlySpan<float> dReadout, ReadOnlySpan<float> dTop, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell, bool readoutGradientIsLogit)
     {
         Array.Clear(_gradients);
-        _engine.Backward(_parameters, _gradients, _engine.InputBuffer(_steps, _batch), dReadout, dTop, dFinalHidden, dFinalCell, readoutGradientIsLogit);
+        _engine.Backward(_parameters.Span, _gradients, _engine.InputBuffer(_steps, _batch), dReadout, dTop, dFinalHidden, dFinalCell, readoutGradientIsLogit);
         ToCallerLayout(_engine.InputGradient, _spec.InputSize, _inputGradient);
     }
 
@@ -253,9 +254,9 @@ public sealed class RecurrentTrainer : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!Kernels.Elementwise.AllFinite(_gradients)) return false;
-        _optimizer.Apply(_parameters, _gradients);
-        DerivedBiases.Compute(_layout, _parameters, _derived);
-        PackedWeights.Compute(_layout, _parameters, _packed);
+        _optimizer.Apply(_parameters.Span, _gradients);
+        DerivedBiases.Compute(_layout, _parameters.Span, _derived);
+        PackedWeights.Compute(_layout, _parameters.Span, _packed.Span);
         return true;
     }
 
@@ -282,7 +283,7 @@ public sealed class RecurrentTrainer : IDisposable
     public RecurrentNetwork ToNetwork()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return RecurrentNetwork.Wrap(_layout, _parameters);
+        return RecurrentNetwork.Wrap(_layout, _parameters.Span);
     }
 
     /// <summary>Returns the pooled buffers.</summary>
