@@ -20,41 +20,24 @@ public static partial class Activations
         /// <summary>True where 512-bit vectors are hardware-accelerated (false under Native AOT for x86-64-v3).</summary>
         public static bool IsAccelerated => Vector512.IsHardwareAccelerated;
 
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
-        {
-            ref float xRef = ref MemoryMarshal.GetReference(x);
-            ref float yRef = ref MemoryMarshal.GetReference(y);
-            int last = x.Length - Vector512<float>.Count;
-            // The last, overlapping vector is computed before anything is stored, so y may be x.
-            var tail = Tanh(Vector512.LoadUnsafe(ref xRef, (nuint)last));
-            // Each input vector is loaded before the previous result is stored: when y sits 4 KiB plus a few
-            // floats after x, a load issued after the store looks dependent on it (4K aliasing) and waits.
-            var next = Vector512.LoadUnsafe(ref xRef);
-            for (int i = 0; i < last; i += Vector512<float>.Count)
-            {
-                var v = next;
-                next = Vector512.LoadUnsafe(ref xRef, (nuint)Math.Min(i + Vector512<float>.Count, last));
-                Tanh(v).StoreUnsafe(ref yRef, (nuint)i);
-            }
-            tail.StoreUnsafe(ref yRef, (nuint)last);
-        }
+        public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => Map<TanhOperator>(x, y);
 
+        public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Map<SigmoidOperator>(x, y);
+
+        /// <summary>y[i] = TOp(x[i]) over whole 512-bit vectors, as <c>Simd.Map</c> does at <c>Vector&lt;T&gt;</c> width; y may be x.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+        private static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y) where TOp : IOperator
         {
             ref float xRef = ref MemoryMarshal.GetReference(x);
             ref float yRef = ref MemoryMarshal.GetReference(y);
             int last = x.Length - Vector512<float>.Count;
-            var tail = Sigmoid(Vector512.LoadUnsafe(ref xRef, (nuint)last));
-            // Each input vector is loaded before the previous result is stored: when y sits 4 KiB plus a few
-            // floats after x, a load issued after the store looks dependent on it (4K aliasing) and waits.
+            var tail = TOp.Invoke(Vector512.LoadUnsafe(ref xRef, (nuint)last));
             var next = Vector512.LoadUnsafe(ref xRef);
             for (int i = 0; i < last; i += Vector512<float>.Count)
             {
                 var v = next;
                 next = Vector512.LoadUnsafe(ref xRef, (nuint)Math.Min(i + Vector512<float>.Count, last));
-                Sigmoid(v).StoreUnsafe(ref yRef, (nuint)i);
+                TOp.Invoke(v).StoreUnsafe(ref yRef, (nuint)i);
             }
             tail.StoreUnsafe(ref yRef, (nuint)last);
         }

@@ -53,6 +53,31 @@ public static partial class Activations
     /// <summary>True where the vectorized path runs for <paramref name="length"/> elements.</summary>
     internal static bool UseVectors(int length) => Vector.IsHardwareAccelerated && length >= Vector<float>.Count;
 
+    /// <summary>
+    /// A lane-wise function at each vector width, so one span loop per width serves every activation (the loops are
+    /// specialized per operator struct: no dispatch per vector).
+    /// </summary>
+    internal interface IOperator
+    {
+        static abstract Vector<float> Invoke(Vector<float> x);
+
+        static abstract Vector512<float> Invoke(Vector512<float> x);
+    }
+
+    internal readonly struct TanhOperator : IOperator
+    {
+        public static Vector<float> Invoke(Vector<float> x) => Simd.Tanh(x);
+
+        public static Vector512<float> Invoke(Vector512<float> x) => Simd512.Tanh(x);
+    }
+
+    internal readonly struct SigmoidOperator : IOperator
+    {
+        public static Vector<float> Invoke(Vector<float> x) => Simd.Sigmoid(x);
+
+        public static Vector512<float> Invoke(Vector512<float> x) => Simd512.Sigmoid(x);
+    }
+
     internal static void CheckUnary(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         Guard.SameLength(y.Length, x.Length, nameof(y));
