@@ -19,9 +19,7 @@ internal sealed class AlignedFloats
     {
         // The array lives on the pinned object heap and never moves, so an offset computed once stays aligned.
         _array = GC.AllocateArray<float>(length + Alignment / sizeof(float) - 1, pinned: true);
-        var handle = GCHandle.Alloc(_array, GCHandleType.Pinned);
-        long address = handle.AddrOfPinnedObject();
-        handle.Free();
+        long address = Marshal.UnsafeAddrOfPinnedArrayElement(_array, 0);
         // Array data is at least 4-byte aligned, so the distance to the next boundary is a whole number of floats.
         _offset = (int)((Alignment - address % Alignment) % Alignment) / sizeof(float);
         Length = length;

@@ -25,12 +25,54 @@ public class PyTorchParityTests(ITestOutputHelper log)
     public static TheoryData<string> Cases()
     {
         var data = new TheoryData<string>();
-        foreach (var name in Fixtures.List("pytorch", "*.safetensors"))
-            if (name != "dtypes.safetensors") data.Add(name);
+        foreach (var name in FixtureNames()) data.Add(name);
         return data;
     }
 
+    /// <summary>The model fixtures (dtypes.safetensors holds only dtype samples).</summary>
+    private static IEnumerable<string> FixtureNames() => Fixtures.List("pytorch", "*.safetensors").Where(name => name != "dtypes.safetensors");
+
     private static float[]? Optional(SafetensorsFile file, string name) => file.Contains(name) ? file.ReadFloat32(name) : null;
+
+    /// <summary>SimdRnn's sequence run of the fixture's x (and h0, c0), keyed by the fixture's names: y, out, h_n, c_n.</summary>
+    private static List<(string Name, float[] Values)> Outputs(SafetensorsFile file, RecurrentNetwork network)
+    {
+        var spec = network.Spec;
+        int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
+        int steps = int.Parse(file.Metadata["seq_len"], CultureInfo.InvariantCulture);
+        var output = new float[steps * batch * spec.OutputSize];
+        var layerOutput = spec.ReadoutSize > 0 ? new float[steps * batch * spec.LayerOutputSize] : null;
+        var hN = new float[spec.Layers * spec.Directions * batch * spec.HiddenSize];
+        var cN = spec.HasCellState ? new float[hN.Length] : null;
+        using (var session = network.CreateSession())
+            session.Run(file.ReadFloat32("x"), batch, output, Optional(file, "h0"), Optional(file, "c0"), hN, cN, layerOutput);
+        var results = new List<(string, float[])> { ("y", layerOutput ?? output), ("h_n", hN) };
+        if (spec.ReadoutSize > 0) results.Add(("out", output));
+        if (cN is not null) results.Add(("c_n", cN));
+        return results;
+    }
+
+    /// <summary>
+    /// SimdRnn's exact BPTT of L = Σ y·dy + Σ h_n·dh_n + Σ c_n·dc_n + Σ out·dout with the fixture's upstream gradients,
+    /// keyed by the fixture's names: grad.rnn.* / grad.head.*, grad.x, and grad.h0 / grad.c0 where it has them.
+    /// </summary>
+    private static List<(string Name, float[] Values)> Gradients(SafetensorsFile file, RecurrentNetwork network)
+    {
+        var spec = network.Spec;
+        int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
+        using var trainer = new RecurrentTrainer(network);
+        trainer.Forward(file.ReadFloat32("x"), batch, Optional(file, "h0"), Optional(file, "c0"));
+        float[] dy = file.ReadFloat32("dy");
+        if (spec.ReadoutSize > 0) trainer.Backward(file.ReadFloat32("dout"), dy, file.ReadFloat32("dh_n"), Optional(file, "dc_n"));
+        else trainer.Backward(dy, default, file.ReadFloat32("dh_n"), Optional(file, "dc_n"));
+        var results = new List<(string, float[])>();
+        foreach (var slot in network.Tensors)
+            results.Add(("grad." + (slot.Name.StartsWith("head.", StringComparison.Ordinal) ? slot.Name : "rnn." + slot.Name), trainer.Gradient(slot.Name).ToArray()));
+        results.Add(("grad.x", trainer.InputGradient.ToArray()));
+        if (file.Contains("grad.h0")) results.Add(("grad.h0", trainer.InitialHiddenGradient.ToArray()));
+        if (file.Contains("grad.c0")) results.Add(("grad.c0", trainer.InitialCellGradient.ToArray()));
+        return results;
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -38,24 +80,10 @@ public class PyTorchParityTests(ITestOutputHelper log)
     {
         var file = SafetensorsFile.Load(Fixtures.Get("pytorch", fixture));
         var network = PyTorchModel.Load(file);
-        var spec = network.Spec;
-        int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
-        int steps = int.Parse(file.Metadata["seq_len"], CultureInfo.InvariantCulture);
-        Assert.Equal(file.Metadata["cell"], spec.Cell.ToString().ToLowerInvariant());
+        Assert.Equal(file.Metadata["cell"], network.Spec.Cell.ToString().ToLowerInvariant());
 
-        float[] x = file.ReadFloat32("x");
-        float[]? h0 = Optional(file, "h0"), c0 = Optional(file, "c0");
-        var output = new float[steps * batch * spec.OutputSize];
-        var layerOutput = spec.ReadoutSize > 0 ? new float[steps * batch * spec.LayerOutputSize] : null;
-        var hN = new float[spec.Layers * spec.Directions * batch * spec.HiddenSize];
-        var cN = spec.HasCellState ? new float[hN.Length] : null;
-        using var session = network.CreateSession();
-        session.Run(x, batch, output, h0, c0, hN, cN, layerOutput);
-
-        AssertClose(file.ReadFloat32("y"), layerOutput ?? output, "y");
-        if (spec.ReadoutSize > 0) AssertClose(file.ReadFloat32("out"), output, "out");
-        AssertClose(file.ReadFloat32("h_n"), hN, "h_n");
-        if (cN is not null) AssertClose(file.ReadFloat32("c_n"), cN, "c_n");
+        foreach (var (name, actual) in Outputs(file, network))
+            AssertClose(file.ReadFloat32(name), actual, name);
 
         static void AssertClose(float[] expected, float[] actual, string name)
         {
@@ -70,25 +98,8 @@ public class PyTorchParityTests(ITestOutputHelper log)
     public void Gradients_match_pytorch_autograd(string fixture)
     {
         var file = SafetensorsFile.Load(Fixtures.Get("pytorch", fixture));
-        var network = PyTorchModel.Load(file);
-        var spec = network.Spec;
-        int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
-        float[]? h0 = Optional(file, "h0"), c0 = Optional(file, "c0");
-        using var trainer = new RecurrentTrainer(network);
-        trainer.Forward(file.ReadFloat32("x"), batch, h0, c0);
-        // L = Σ y·dy + Σ h_n·dh_n + Σ c_n·dc_n + Σ out·dout
-        float[] dy = file.ReadFloat32("dy");
-        if (spec.ReadoutSize > 0) trainer.Backward(file.ReadFloat32("dout"), dy, file.ReadFloat32("dh_n"), Optional(file, "dc_n"));
-        else trainer.Backward(dy, default, file.ReadFloat32("dh_n"), Optional(file, "dc_n"));
-
-        foreach (var slot in network.Tensors)
-        {
-            string stored = "grad." + (slot.Name.StartsWith("head.", StringComparison.Ordinal) ? slot.Name : "rnn." + slot.Name);
-            Check(trainer.Gradient(slot.Name), stored);
-        }
-        Check(trainer.InputGradient, "grad.x");
-        if (file.Contains("grad.h0")) Check(trainer.InitialHiddenGradient, "grad.h0");
-        if (file.Contains("grad.c0")) Check(trainer.InitialCellGradient, "grad.c0");
+        foreach (var (name, actual) in Gradients(file, PyTorchModel.Load(file)))
+            Check(actual, name);
 
         void Check(ReadOnlySpan<float> actual, string name)
         {
@@ -107,42 +118,17 @@ public class PyTorchParityTests(ITestOutputHelper log)
     {
         double worstOutput = 0, worstGradient = 0;
         string whereOutput = "", whereGradient = "";
-        foreach (string fixture in Fixtures.List("pytorch", "*.safetensors").Where(name => name != "dtypes.safetensors"))
+        foreach (string fixture in FixtureNames())
         {
             var file = SafetensorsFile.Load(Fixtures.Get("pytorch", fixture));
             var network = PyTorchModel.Load(file);
-            var spec = network.Spec;
-            int batch = int.Parse(file.Metadata["batch"], CultureInfo.InvariantCulture);
-            int steps = int.Parse(file.Metadata["seq_len"], CultureInfo.InvariantCulture);
-            float[] x = file.ReadFloat32("x");
-            float[]? h0 = Optional(file, "h0"), c0 = Optional(file, "c0");
-            var output = new float[steps * batch * spec.OutputSize];
-            var layerOutput = spec.ReadoutSize > 0 ? new float[steps * batch * spec.LayerOutputSize] : null;
-            var hN = new float[spec.Layers * spec.Directions * batch * spec.HiddenSize];
-            var cN = spec.HasCellState ? new float[hN.Length] : null;
-            using (var session = network.CreateSession()) session.Run(x, batch, output, h0, c0, hN, cN, layerOutput);
-            Absolute("y", layerOutput ?? output);
-            if (spec.ReadoutSize > 0) Absolute("out", output);
-            Absolute("h_n", hN);
-            if (cN is not null) Absolute("c_n", cN);
-
-            using var trainer = new RecurrentTrainer(network);
-            trainer.Forward(x, batch, h0, c0);
-            float[] dy = file.ReadFloat32("dy");
-            if (spec.ReadoutSize > 0) trainer.Backward(file.ReadFloat32("dout"), dy, file.ReadFloat32("dh_n"), Optional(file, "dc_n"));
-            else trainer.Backward(dy, default, file.ReadFloat32("dh_n"), Optional(file, "dc_n"));
-            foreach (var slot in network.Tensors)
-                Relative("grad." + (slot.Name.StartsWith("head.", StringComparison.Ordinal) ? slot.Name : "rnn." + slot.Name), trainer.Gradient(slot.Name));
-            Relative("grad.x", trainer.InputGradient);
-
-            void Absolute(string name, float[] actual)
+            foreach (var (name, actual) in Outputs(file, network))
             {
                 float[] expected = file.ReadFloat32(name);
                 for (int k = 0; k < expected.Length; k++)
                     if (Math.Abs(expected[k] - actual[k]) > worstOutput) { worstOutput = Math.Abs(expected[k] - actual[k]); whereOutput = $"{fixture} {name}[{k}]"; }
             }
-
-            void Relative(string name, ReadOnlySpan<float> actual)
+            foreach (var (name, actual) in Gradients(file, network))
             {
                 float[] expected = file.ReadFloat32(name);
                 double scale = 0, error = 0;
