@@ -354,13 +354,7 @@ public class OnnxFuzzTests(ITestOutputHelper output)
     // ---------------------------------------------------------------- mutations
 
     /// <summary>Case k's random seed: a SplitMix64 step of (Seed, k), so any case rebuilds alone.</summary>
-    public static int CaseSeed(int k)
-    {
-        ulong z = unchecked((ulong)Seed * 0x9E37_79B9_7F4A_7C15UL + (ulong)k * 0xBF58_476D_1CE4_E5B9UL);
-        z = unchecked((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL);
-        z = unchecked((z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL);
-        return (int)(z ^ (z >> 31));
-    }
+    public static int CaseSeed(int k) => SimdRnn.Tests.Support.FuzzRunner.CaseSeed(Seed, k);
 
     private static (byte[] Bytes, string Description) Build(Fixture[] corpus, int k)
     {

@@ -19,15 +19,8 @@ public sealed class OnnxImportTests
 {
     private const double FixtureTolerance = 1e-5;
 
-    public static TheoryData<string> TorchExportedFixtures()
-    {
-        var data = new TheoryData<string>();
-        foreach (string name in Fixtures.List("onnx", "*.onnx")) data.Add(Path.GetFileNameWithoutExtension(name));
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(TorchExportedFixtures))]
+    [MemberData(nameof(OnnxExportTests.TorchExportedFixtures), MemberType = typeof(OnnxExportTests))]
     public void Torch_exported_fixture_imports_and_reproduces_PyTorch_outputs(string name)
     {
         var file = SafetensorsFile.Load(Fixtures.Get("pytorch", name + ".safetensors"));
@@ -51,7 +44,7 @@ public sealed class OnnxImportTests
     }
 
     [Theory]
-    [MemberData(nameof(TorchExportedFixtures))]
+    [MemberData(nameof(OnnxExportTests.TorchExportedFixtures), MemberType = typeof(OnnxExportTests))]
     public void Torch_exported_fixture_has_PyTorchs_parameters(string name)
     {
         // The exporter only reorders the gates; importing puts them back, so the values are PyTorch's, bit for bit.

@@ -10,6 +10,15 @@ namespace SimdRnn.Tests.Support;
 /// </summary>
 public static class FuzzRunner
 {
+    /// <summary>Case k's random seed: a SplitMix64 step of (<paramref name="baseSeed"/>, k), so any case rebuilds alone.</summary>
+    public static int CaseSeed(int baseSeed, int k)
+    {
+        ulong z = unchecked((ulong)baseSeed * 0x9E37_79B9_7F4A_7C15UL + (ulong)k * 0xBF58_476D_1CE4_E5B9UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D0_49BB_1331_11EBUL);
+        return (int)(z ^ (z >> 31));
+    }
+
     /// <summary>What a run did: cases done, whether the time budget stopped it, the count per outcome, failures.</summary>
     public sealed record Result(int Done, bool TimeBound, int[] Outcomes, IReadOnlyList<string> Failures, TimeSpan Elapsed);
 
