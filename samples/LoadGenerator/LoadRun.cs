@@ -43,6 +43,7 @@ internal static class LoadRun
             var warm = await load.RunAsync(rate, warmup).ConfigureAwait(false);
             if (warm.Errors > 0) Console.WriteLine($"[{label}] warm-up: {warm.Errors} errors ({warm.FirstError})");
         }
+        using (var reset = await client.PostAsync(new Uri("stats/reset", UriKind.Relative), null).ConfigureAwait(false)) reset.EnsureSuccessStatusCode();
         var before = await Stats(client).ConfigureAwait(false);
         Console.WriteLine($"[{label}] measuring {seconds:0.#} s at {rate:0} req/s over {streams} streams");
         var run = await load.RunAsync(rate, seconds).ConfigureAwait(false);
@@ -62,12 +63,22 @@ internal static class LoadRun
             scored == 0 ? 0 : (after.AllocatedBytes - before.AllocatedBytes) / (double)scored,
             scored == 0 ? 0 : (after.ScoringAllocatedBytes - before.ScoringAllocatedBytes) / (double)scored,
             after.GcPauseMs - before.GcPauseMs,
-            after.MeanScoringMicroseconds, after.ServerGc);
+            after.MeanScoringMicroseconds, after.ServerGc,
+            Percentile(run.SendLags, 0.50), Percentile(run.SendLags, 0.99),
+            after.HandlerP50Us / 1000, after.HandlerP99Us / 1000, after.HandlerP999Us / 1000);
         File.WriteAllText(Path.Combine(outDir, $"{label}.json"), JsonSerializer.Serialize(result, ResultJson.Default.RunResult));
         WritePercentiles(Path.Combine(outDir, $"{label}-percentiles.csv"), ok);
         Console.WriteLine(result.Describe());
         if (run.Errors > 0) Console.WriteLine($"[{label}] first error: {run.FirstError}");
         return run.Errors == 0 && run.Dropped == 0 && ok.Length > 0 ? 0 : 1;
+    }
+
+    /// <summary>The q-quantile of <paramref name="ticks"/> in milliseconds (sorts the array).</summary>
+    private static double Percentile(long[] ticks, double q)
+    {
+        if (ticks.Length == 0) return double.NaN;
+        Array.Sort(ticks);
+        return Milliseconds(ticks[Math.Min(ticks.Length - 1, (int)Math.Ceiling(q * ticks.Length) - 1)]);
     }
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
@@ -96,10 +107,19 @@ internal static class LoadRun
         return new ServiceStats(
             root.GetProperty("gen0Collections").GetInt32(), root.GetProperty("gen1Collections").GetInt32(), root.GetProperty("gen2Collections").GetInt32(),
             root.GetProperty("allocatedBytes").GetInt64(), root.GetProperty("gcPauseMs").GetDouble(), root.GetProperty("scored").GetInt64(),
-            root.GetProperty("scoringAllocatedBytes").GetInt64(), root.GetProperty("meanScoringMicroseconds").GetDouble(), root.GetProperty("serverGc").GetBoolean());
+            root.GetProperty("scoringAllocatedBytes").GetInt64(), root.GetProperty("meanScoringMicroseconds").GetDouble(), root.GetProperty("serverGc").GetBoolean(),
+            Number(root, "handlerP50Microseconds"), Number(root, "handlerP99Microseconds"), Number(root, "handlerP999Microseconds"));
     }
 
-    private sealed record ServiceStats(int Gen0, int Gen1, int Gen2, long AllocatedBytes, double GcPauseMs, long Scored, long ScoringAllocatedBytes, double MeanScoringMicroseconds, bool ServerGc);
+    /// <summary>A number that may be written as "NaN" (no requests recorded).</summary>
+    private static double Number(JsonElement root, string name)
+    {
+        var value = root.GetProperty(name);
+        return value.ValueKind == JsonValueKind.Number ? value.GetDouble() : double.NaN;
+    }
+
+    private sealed record ServiceStats(int Gen0, int Gen1, int Gen2, long AllocatedBytes, double GcPauseMs, long Scored, long ScoringAllocatedBytes, double MeanScoringMicroseconds, bool ServerGc,
+        double HandlerP50Us, double HandlerP99Us, double HandlerP999Us);
 }
 
 /// <summary>
@@ -112,16 +132,18 @@ internal sealed class Schedule(HttpClient client, int streams, int features)
     private readonly byte[][] _bodies = Bodies(features);
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
-    public sealed record Outcome(int Sent, long[] Latencies, int Errors, int Dropped, string? FirstError, double ElapsedSeconds);
+    public sealed record Outcome(int Sent, long[] Latencies, long[] SendLags, int Errors, int Dropped, string? FirstError, double ElapsedSeconds);
 
     public async Task<Outcome> RunAsync(double rate, double seconds)
     {
         int total = (int)Math.Round(rate * seconds);
         long[] latencies = new long[total];
         bool[] succeeded = new bool[total];
+        long[] lag = new long[total];
         int errors = 0, dropped = 0, inFlight = 0, sent = 0;
         string? firstError = null;
-        var tasks = new List<Task>(total);
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int pending = 1; // the scheduler's own hold, released when it has sent everything
         double period = Stopwatch.Frequency / rate;
         long start = Stopwatch.GetTimestamp();
 
@@ -146,6 +168,7 @@ internal sealed class Schedule(HttpClient client, int streams, int features)
             finally
             {
                 Interlocked.Decrement(ref inFlight);
+                if (Interlocked.Decrement(ref pending) == 0) drained.TrySetResult();
             }
         }
 
@@ -157,27 +180,32 @@ internal sealed class Schedule(HttpClient client, int streams, int features)
 
         var scheduler = new Thread(() =>
         {
+            PreciseClock.MinimizeTimerSlack();
             for (int i = 0; i < total; i++)
             {
                 long due = start + (long)(i * period);
-                while (Stopwatch.GetTimestamp() < due) Thread.Sleep(1);
+                PreciseClock.WaitUntil(due);
+                lag[i] = Stopwatch.GetTimestamp() - due;
                 if (Volatile.Read(ref inFlight) >= LoadRun.MaxInFlight)
                 {
                     dropped++;
                     continue;
                 }
                 Interlocked.Increment(ref inFlight);
+                Interlocked.Increment(ref pending);
                 sent++;
-                tasks.Add(SendAsync(i, due));
+                _ = SendAsync(i, due);
             }
         })
         { IsBackground = true, Name = "schedule", Priority = ThreadPriority.AboveNormal };
         scheduler.Start();
         scheduler.Join();
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+        if (Interlocked.Decrement(ref pending) == 0) drained.TrySetResult();
+        await drained.Task.ConfigureAwait(false);
         double elapsed = (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency;
         long[] ok = [.. latencies.Where((_, i) => succeeded[i])];
-        return new Outcome(sent, ok, errors, dropped, firstError, elapsed);
+        long[] lags = [.. lag.Where((_, i) => succeeded[i])];
+        return new Outcome(sent, ok, lags, errors, dropped, firstError, elapsed);
     }
 
     private static byte[][] Bodies(int features)

@@ -31,6 +31,11 @@ var endpoints = new ScoringEndpoints(scorer);
 app.MapPost("/score/{streamId}", endpoints.ScoreAsync);
 app.MapGet("/health", () => TypedResults.Json(new HealthResponse("ok", scorer.Engine), AppJsonContext.Default.HealthResponse));
 app.MapGet("/stats", () => TypedResults.Json(endpoints.Stats(), AppJsonContext.Default.StatsResponse));
+app.MapPost("/stats/reset", () =>
+{
+    endpoints.ResetLatency();
+    return TypedResults.NoContent();
+});
 
 // A latency-sensitive service: no blocking gen-2 collections while serving (background ones only), and the start-up
 // garbage (model load, ONNX export, host building) collected once before the first request.

@@ -25,9 +25,11 @@ internal sealed class ScoringEndpoints(IScorer scorer)
     private long _scoringTicks;
     private long _rejected;
     private long _scoringAllocatedBytes;
+    private readonly LatencyRecorder _handlerLatency = new();
 
     public async Task ScoreAsync(HttpContext context)
     {
+        long start = Stopwatch.GetTimestamp();
         string? streamId = context.Request.RouteValues["streamId"] as string;
         PipeReader reader = context.Request.BodyReader;
         ReadResult read;
@@ -45,6 +47,7 @@ internal sealed class ScoringEndpoints(IScorer scorer)
         {
             Interlocked.Increment(ref _rejected);
             context.Response.StatusCode = tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest;
+            _handlerLatency.Record(start);
             return;
         }
 
@@ -55,6 +58,7 @@ internal sealed class ScoringEndpoints(IScorer scorer)
         context.Response.ContentLength = json.Length;
         context.Response.BodyWriter.Write(json.Span); // copied into Kestrel's buffer before any await
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        _handlerLatency.Record(start);
     }
 
     /// <summary>Parses {"features":[I floats]} and steps the stream; false when the body is not that.</summary>
@@ -106,8 +110,12 @@ internal sealed class ScoringEndpoints(IScorer scorer)
         }
     }
 
+    /// <summary>Restarts the handler-latency percentiles that /stats reports (the load generator calls this after its warm-up).</summary>
+    public void ResetLatency() => _handlerLatency.Reset();
+
     public StatsResponse Stats()
     {
+        var (p50, p99, p999) = _handlerLatency.Percentiles();
         long scored = Interlocked.Read(ref _scored);
         double scoringUs = scored == 0 ? 0 : Interlocked.Read(ref _scoringTicks) * 1e6 / Stopwatch.Frequency / scored;
         return new StatsResponse(
@@ -116,7 +124,7 @@ internal sealed class ScoringEndpoints(IScorer scorer)
             GC.GetTotalAllocatedBytes(precise: false),
             GC.GetTotalPauseDuration().TotalMilliseconds,
             scored, Interlocked.Read(ref _rejected), scorer.Streams, scoringUs, Interlocked.Read(ref _scoringAllocatedBytes),
-            GCSettings.IsServerGC);
+            GCSettings.IsServerGC, p50, p99, p999);
     }
 
     /// <summary>A reused buffer and writer for {"score": x}.</summary>
@@ -148,13 +156,15 @@ internal sealed record HealthResponse(string Status, string Engine);
 /// <summary>
 /// What the process did so far: GC.CollectionCount per generation (as .NET counts them: a gen-1 collection also
 /// counts in gen 0, a gen-2 in both), allocated bytes, total GC pause, events scored, mean time inside the scorer and the bytes allocated inside it
-/// (new streams' states included).
+/// (new streams' states included), and the percentiles of the time scoring requests spent in the handler since the
+/// last POST /stats/reset.
 /// </summary>
 internal sealed record StatsResponse(
     string Engine, int Gen0Collections, int Gen1Collections, int Gen2Collections, long AllocatedBytes, double GcPauseMs,
-    long Scored, long Rejected, int Streams, double MeanScoringMicroseconds, long ScoringAllocatedBytes, bool ServerGc);
+    long Scored, long Rejected, int Streams, double MeanScoringMicroseconds, long ScoringAllocatedBytes, bool ServerGc,
+    double HandlerP50Microseconds, double HandlerP99Microseconds, double HandlerP999Microseconds);
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(ScoreRequest))]
 [JsonSerializable(typeof(ScoreResponse))]
 [JsonSerializable(typeof(HealthResponse))]
