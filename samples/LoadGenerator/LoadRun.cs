@@ -46,7 +46,12 @@ internal static class LoadRun
         using (var reset = await client.PostAsync(new Uri("stats/reset", UriKind.Relative), null).ConfigureAwait(false)) reset.EnsureSuccessStatusCode();
         var before = await Stats(client).ConfigureAwait(false);
         Console.WriteLine($"[{label}] measuring {seconds:0.#} s at {rate:0} req/s over {streams} streams");
+        int clientGen0 = GC.CollectionCount(0), clientGen2 = GC.CollectionCount(2);
+        var clientPause = GC.GetTotalPauseDuration();
         var run = await load.RunAsync(rate, seconds).ConfigureAwait(false);
+        clientGen0 = GC.CollectionCount(0) - clientGen0;
+        clientGen2 = GC.CollectionCount(2) - clientGen2;
+        double clientPauseMs = (GC.GetTotalPauseDuration() - clientPause).TotalMilliseconds;
         var after = await Stats(client).ConfigureAwait(false);
 
         var ok = run.Latencies;
@@ -65,7 +70,8 @@ internal static class LoadRun
             after.GcPauseMs - before.GcPauseMs,
             after.MeanScoringMicroseconds, after.ServerGc,
             Percentile(run.SendLags, 0.50), Percentile(run.SendLags, 0.99),
-            after.HandlerP50Us / 1000, after.HandlerP99Us / 1000, after.HandlerP999Us / 1000);
+            after.HandlerP50Us / 1000, after.HandlerP99Us / 1000, after.HandlerP999Us / 1000,
+            clientGen0, clientGen2, clientPauseMs);
         File.WriteAllText(Path.Combine(outDir, $"{label}.json"), JsonSerializer.Serialize(result, ResultJson.Default.RunResult));
         WritePercentiles(Path.Combine(outDir, $"{label}-percentiles.csv"), ok);
         Console.WriteLine(result.Describe());
