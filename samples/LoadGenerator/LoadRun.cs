@@ -70,7 +70,7 @@ internal static class LoadRun
             after.GcPauseMs - before.GcPauseMs,
             after.MeanScoringMicroseconds, after.ServerGc,
             Percentile(run.SendLags, 0.50), Percentile(run.SendLags, 0.99),
-            after.HandlerP50Us / 1000, after.HandlerP99Us / 1000, after.HandlerP999Us / 1000,
+            after.ServerP50Us / 1000, after.ServerP99Us / 1000, after.ServerP999Us / 1000,
             clientGen0, clientGen2, clientPauseMs);
         File.WriteAllText(Path.Combine(outDir, $"{label}.json"), JsonSerializer.Serialize(result, ResultJson.Default.RunResult));
         WritePercentiles(Path.Combine(outDir, $"{label}-percentiles.csv"), ok);
@@ -114,7 +114,7 @@ internal static class LoadRun
             root.GetProperty("gen0Collections").GetInt32(), root.GetProperty("gen1Collections").GetInt32(), root.GetProperty("gen2Collections").GetInt32(),
             root.GetProperty("allocatedBytes").GetInt64(), root.GetProperty("gcPauseMs").GetDouble(), root.GetProperty("scored").GetInt64(),
             root.GetProperty("scoringAllocatedBytes").GetInt64(), root.GetProperty("meanScoringMicroseconds").GetDouble(), root.GetProperty("serverGc").GetBoolean(),
-            Number(root, "handlerP50Microseconds"), Number(root, "handlerP99Microseconds"), Number(root, "handlerP999Microseconds"));
+            Number(root, "serverP50Microseconds"), Number(root, "serverP99Microseconds"), Number(root, "serverP999Microseconds"));
     }
 
     /// <summary>A number that may be written as "NaN" (no requests recorded).</summary>
@@ -125,7 +125,7 @@ internal static class LoadRun
     }
 
     private sealed record ServiceStats(int Gen0, int Gen1, int Gen2, long AllocatedBytes, double GcPauseMs, long Scored, long ScoringAllocatedBytes, double MeanScoringMicroseconds, bool ServerGc,
-        double HandlerP50Us, double HandlerP99Us, double HandlerP999Us);
+        double ServerP50Us, double ServerP99Us, double ServerP999Us);
 }
 
 /// <summary>

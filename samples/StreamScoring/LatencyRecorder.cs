@@ -3,10 +3,10 @@ using System.Diagnostics;
 namespace StreamScoring;
 
 /// <summary>
-/// The service's own view of latency: the time each scoring request spent in the handler (body read, parse, score,
-/// response written), recorded lock-free into a pre-allocated array so recording allocates nothing. The load
-/// generator resets it after its warm-up and reads the percentiles with /stats after the measured phase; they leave
-/// out what the client and the loopback network add.
+/// The service's own view of latency: the time each scoring request spent in the ASP.NET Core pipeline (routing,
+/// body read, parse, score, response written), recorded lock-free into a pre-allocated array so recording allocates
+/// nothing. The load generator resets it after its warm-up and reads the percentiles with /stats after the measured
+/// phase; they leave out what the client, the loopback network and Kestrel's connection handling add.
 /// </summary>
 internal sealed class LatencyRecorder
 {

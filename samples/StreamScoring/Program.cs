@@ -28,6 +28,8 @@ builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInf
 
 var app = builder.Build();
 var endpoints = new ScoringEndpoints(scorer);
+app.Use(endpoints.TimeAsync); // first, so the server latency it records includes routing
+app.UseRouting();
 app.MapPost("/score/{streamId}", endpoints.ScoreAsync);
 app.MapGet("/health", () => TypedResults.Json(new HealthResponse("ok", scorer.Engine), AppJsonContext.Default.HealthResponse));
 app.MapGet("/stats", () => TypedResults.Json(endpoints.Stats(), AppJsonContext.Default.StatsResponse));
