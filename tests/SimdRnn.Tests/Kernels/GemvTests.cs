@@ -218,6 +218,72 @@ public sealed class GemvTests
         }
     }
 
+    // ---------------------------------------------------------------- W at every offset from a vector boundary
+
+    /// <summary>
+    /// W·x with W starting 0..2·Count−1 floats into a buffer, so at every offset from a vector-size boundary: where cols
+    /// is a multiple of the width the eight-row passes split off a masked head vector to align the rest of each row
+    /// (the head and the overlapping last vector then share no column). Column counts 1..4 vectors, row counts that
+    /// mix 8-row, 4-row and single-row passes, and the seed document's 25-wide rows; against the exact sum in double.
+    /// </summary>
+    [Fact]
+    public void EveryOffsetOfWMatchesExact()
+    {
+        int count = Vector<float>.Count;
+        foreach (int cols in new[] { count, 2 * count, 3 * count, 4 * count, 25, 192 })
+        {
+            foreach (int rows in new[] { 1, 8, 13, 16, 21 })
+            {
+                for (int offset = 0; offset < 2 * count; offset++)
+                {
+                    var random = new Random(offset * 1000 + rows * 10 + cols);
+                    float[] buffer = Values(random, offset + rows * cols), x = Values(random, cols), y0 = Values(random, rows);
+                    float[] w = buffer[offset..];
+                    var y = (float[])y0.Clone();
+                    Gemv.MultiplyAccumulate(buffer.AsSpan(offset, rows * cols), rows, cols, x, y);
+                    CheckMultiply(w, rows, cols, x, y0, y, $"MultiplyAccumulate at offset {offset}");
+                    if (cols < count) continue;
+                    y = (float[])y0.Clone();
+                    Gemv.Simd.MultiplyAccumulate(buffer.AsSpan(offset, rows * cols), rows, cols, x, y);
+                    CheckMultiply(w, rows, cols, x, y0, y, $"Simd.MultiplyAccumulate at offset {offset}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// At every offset of W, an infinity in each column in turn (in W, and separately in x) gives +∞ in the rows that
+    /// read it and the scalar twin's exact result elsewhere — never NaN from a masked lane's 0·∞ in the head or tail.
+    /// </summary>
+    [Fact]
+    public void InfinityInHeadAndTailColumnsAtEveryOffsetStaysInfinity()
+    {
+        int count = Vector<float>.Count, rows = 8, cols = 2 * count;
+        for (int offset = 0; offset < count; offset++)
+        {
+            for (int column = 0; column < cols; column++)
+            {
+                foreach (bool inW in new[] { true, false })
+                {
+                    var buffer = new float[offset + rows * cols];
+                    buffer.AsSpan().Fill(1f);
+                    var x = new float[cols];
+                    x.AsSpan().Fill(1f);
+                    if (inW) buffer[offset + 3 * cols + column] = float.PositiveInfinity; // row 3 only
+                    else x[column] = float.PositiveInfinity;                          // every row
+
+                    var expected = new float[rows];
+                    Gemv.Scalar.MultiplyAccumulate(buffer.AsSpan(offset), rows, cols, x, expected);
+                    var got = new float[rows];
+                    Gemv.Simd.MultiplyAccumulate(buffer.AsSpan(offset), rows, cols, x, got);
+                    Assert.Equal(expected, got);
+                    Assert.Equal(float.PositiveInfinity, got[3]);
+                    Assert.DoesNotContain(got, float.IsNaN);
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- non-finite values in the tail overlap
 
     /// <summary>
