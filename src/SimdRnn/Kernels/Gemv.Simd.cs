@@ -30,18 +30,6 @@ public static partial class Gemv
             Vector<float> tailMask = Vector.AsVectorSingle(VectorTail.NewLanes(cols));
             Vector<float> xTail = Vector.LoadUnsafe(ref xRef, last) & tailMask;
 
-            // Eight-row passes start every row at the same distance from a vector-size boundary when cols is a multiple
-            // of the width (as in a network's gate matrices). If W itself is not on a boundary (a plain float[] starts
-            // 8 or 16 bytes past one), the columns before the first boundary, [0, head), are one masked head vector and
-            // the rest of the row is read with aligned loads, which never straddle a cache line; the last vector
-            // then covers [cols − Count, cols) with its lanes below head masked off (the lanes ≥ head are new).
-            int head = cols % count == 0 ? (count - FloatsPastBoundary(ref wRef)) & (count - 1) : 0;
-            bool hasHead = head != 0, hasTail8 = hasTail || hasHead;
-            Vector<float> tail8Mask = hasHead ? Vector.AsVectorSingle(VectorTail.NewLanes(cols - head)) : tailMask;
-            Vector<float> headMask = ~tail8Mask; // used only with a head: lanes [0, head)
-            Vector<float> xTail8 = Vector.LoadUnsafe(ref xRef, last) & tail8Mask;
-            Vector<float> xHead = Vector.LoadUnsafe(ref xRef) & headMask;
-
             int i = 0;
             for (; i <= rows - 8; i += 8)
             {
@@ -57,19 +45,7 @@ public static partial class Gemv
                 // eight independent FMA chains hide the FMA latency.
                 Vector<float> s0 = default, s1 = default, s2 = default, s3 = default;
                 Vector<float> s4 = default, s5 = default, s6 = default, s7 = default;
-                if (hasHead)
-                {
-                    // Columns [0, head) of the first vector; its other lanes are zero in both W and x.
-                    s0 = (Vector.LoadUnsafe(ref r0) & headMask) * xHead;
-                    s1 = (Vector.LoadUnsafe(ref r1) & headMask) * xHead;
-                    s2 = (Vector.LoadUnsafe(ref r2) & headMask) * xHead;
-                    s3 = (Vector.LoadUnsafe(ref r3) & headMask) * xHead;
-                    s4 = (Vector.LoadUnsafe(ref r4) & headMask) * xHead;
-                    s5 = (Vector.LoadUnsafe(ref r5) & headMask) * xHead;
-                    s6 = (Vector.LoadUnsafe(ref r6) & headMask) * xHead;
-                    s7 = (Vector.LoadUnsafe(ref r7) & headMask) * xHead;
-                }
-                for (nuint j = (nuint)head; j + step <= n; j += step)
+                for (nuint j = 0; j + step <= n; j += step)
                 {
                     Vector<float> xa = Vector.LoadUnsafe(ref xRef, j);
                     s0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r0, j), xa, s0);
@@ -81,17 +57,17 @@ public static partial class Gemv
                     s6 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r6, j), xa, s6);
                     s7 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r7, j), xa, s7);
                 }
-                if (hasTail8)
+                if (hasTail)
                 {
-                    // The new lanes of the overlapping last vector: the columns after the last whole vector.
-                    s0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r0, last) & tail8Mask, xTail8, s0);
-                    s1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r1, last) & tail8Mask, xTail8, s1);
-                    s2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r2, last) & tail8Mask, xTail8, s2);
-                    s3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r3, last) & tail8Mask, xTail8, s3);
-                    s4 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r4, last) & tail8Mask, xTail8, s4);
-                    s5 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r5, last) & tail8Mask, xTail8, s5);
-                    s6 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r6, last) & tail8Mask, xTail8, s6);
-                    s7 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r7, last) & tail8Mask, xTail8, s7);
+                    // The new lanes of the overlapping last vector: columns [cols − cols % Count, cols).
+                    s0 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r0, last) & tailMask, xTail, s0);
+                    s1 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r1, last) & tailMask, xTail, s1);
+                    s2 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r2, last) & tailMask, xTail, s2);
+                    s3 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r3, last) & tailMask, xTail, s3);
+                    s4 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r4, last) & tailMask, xTail, s4);
+                    s5 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r5, last) & tailMask, xTail, s5);
+                    s6 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r6, last) & tailMask, xTail, s6);
+                    s7 = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref r7, last) & tailMask, xTail, s7);
                 }
                 // y[i + K] += Σ_lanes sK
                 AddLaneSums(s0, s1, s2, s3, ref Unsafe.Add(ref yRef, i));
@@ -163,15 +139,6 @@ public static partial class Gemv
                 Unsafe.Add(ref yRef, i) += Vector.Sum(s0 + t0);
             }
         }
-
-        /// <summary>
-        /// How many floats <paramref name="p"/> lies past the last <c>Vector&lt;float&gt;</c>-size boundary (its address, taken
-        /// as the byte offset from a null reference, so no unsafe code). Only speed depends on it: if the GC moves the
-        /// array afterwards, the loads are merely misaligned again.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static int FloatsPastBoundary(ref float p) =>
-            (int)((nuint)Unsafe.ByteOffset(ref Unsafe.NullRef<float>(), ref p) / sizeof(float)) & (Vector<float>.Count - 1);
 
         /// <summary>
         /// y[i + K] += Σ_lanes aK for K = 0..3. With AVX (or SSE3 for 4 lanes) the four horizontal sums are one
