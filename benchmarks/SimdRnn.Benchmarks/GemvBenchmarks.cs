@@ -184,13 +184,13 @@ public sealed class FlopCountAttribute(double flops) : Attribute
 public sealed class GflopsColumnAttribute() : ColumnConfigBaseAttribute(new GflopsColumn());
 
 /// <summary>
-/// A "GFLOP/s" column computed from the median: flops per invocation / median nanoseconds. Subclasses say how many
-/// flops one invocation of a benchmark case performs.
+/// A rate column computed from the median: an amount per invocation (flops, bytes) / median nanoseconds, i.e. 10^9 per
+/// second. Subclasses name the column and say how much one invocation of a benchmark case does.
 /// </summary>
-public abstract class GflopsColumnBase : IColumn
+public abstract class RateColumnBase : IColumn
 {
     public string Id => GetType().Name;
-    public string ColumnName => "GFLOP/s";
+    public abstract string ColumnName { get; }
     public bool AlwaysShow => true;
     public ColumnCategory Category => ColumnCategory.Custom;
     public int PriorityInCategory => 0;
@@ -198,17 +198,20 @@ public abstract class GflopsColumnBase : IColumn
     public UnitType UnitType => UnitType.Dimensionless;
     public abstract string Legend { get; }
 
-    /// <summary>The flops of one invocation, or NaN when unknown.</summary>
-    protected abstract double Flops(BenchmarkCase benchmarkCase);
+    /// <summary>The amount one invocation does, or NaN when unknown.</summary>
+    protected abstract double PerInvocation(BenchmarkCase benchmarkCase);
+
+    /// <summary>The numeric format of the rate.</summary>
+    protected virtual string Format => "F2";
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
         double? medianNs = summary[benchmarkCase]?.ResultStatistics?.Median;
-        double flops = Flops(benchmarkCase);
-        if (medianNs is not > 0 || double.IsNaN(flops)) return "NA";
-        return (flops / medianNs.Value).ToString("F2", CultureInfo.InvariantCulture);
+        double amount = PerInvocation(benchmarkCase);
+        if (medianNs is not > 0 || double.IsNaN(amount)) return "NA";
+        return (amount / medianNs.Value).ToString(Format, CultureInfo.InvariantCulture);
     }
 
     public bool IsAvailable(Summary summary) => true;
@@ -227,11 +230,12 @@ public abstract class GflopsColumnBase : IColumn
 /// GFLOP/s of a matrix kernel: 2·M·N for a benchmark with a <c>Shape</c> parameter "MxN" (one multiply and one add per
 /// matrix element), else the method's <see cref="FlopCountAttribute"/>.
 /// </summary>
-public sealed class GflopsColumn : GflopsColumnBase
+public sealed class GflopsColumn : RateColumnBase
 {
+    public override string ColumnName => "GFLOP/s";
     public override string Legend => "Floating-point operations per second (10^9), from the median";
 
-    protected override double Flops(BenchmarkCase benchmarkCase)
+    protected override double PerInvocation(BenchmarkCase benchmarkCase)
     {
         if (benchmarkCase.Parameters["Shape"] is string shape)
         {

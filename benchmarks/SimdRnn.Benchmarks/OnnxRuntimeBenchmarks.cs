@@ -258,11 +258,12 @@ public sealed class RecurrentGflopsColumnAttribute() : ColumnConfigBaseAttribute
 /// of every gate, per layer; G = 3 GRU, 4 LSTM), with <c>Cell</c> and <c>Size</c> ("IxH") from the parameters and T,
 /// B from the class's <c>Steps</c> and <c>Batch</c> constants.
 /// </summary>
-public sealed class RecurrentGflopsColumn : GflopsColumnBase
+public sealed class RecurrentGflopsColumn : RateColumnBase
 {
+    public override string ColumnName => "GFLOP/s";
     public override string Legend => "2·G·H·(I+H)·B·T / median, 10^9 per second";
 
-    protected override double Flops(BenchmarkCase benchmarkCase)
+    protected override double PerInvocation(BenchmarkCase benchmarkCase)
     {
         if (benchmarkCase.Parameters["Cell"] is not CellKind cell || benchmarkCase.Parameters["Size"] is not string size) return double.NaN;
         (int i, int h) = ParseShape(size);

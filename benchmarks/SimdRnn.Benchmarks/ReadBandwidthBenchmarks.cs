@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
 namespace SimdRnn.Benchmarks;
@@ -75,27 +73,12 @@ public class ReadBandwidthBenchmarks
 public sealed class BandwidthColumnAttribute() : ColumnConfigBaseAttribute(new BandwidthColumn());
 
 /// <summary>A "GB/s" column: the <c>Kilobytes</c> parameter × 1024 bytes / median nanoseconds.</summary>
-public sealed class BandwidthColumn : IColumn
+public sealed class BandwidthColumn : RateColumnBase
 {
-    public string Id => nameof(BandwidthColumn);
-    public string ColumnName => "GB/s";
-    public bool AlwaysShow => true;
-    public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 0;
-    public bool IsNumeric => true;
-    public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Bytes read per second (10^9), from the median";
+    public override string ColumnName => "GB/s";
+    public override string Legend => "Bytes read per second (10^9), from the median";
+    protected override string Format => "F1";
 
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-    {
-        double? medianNs = summary[benchmarkCase]?.ResultStatistics?.Median;
-        if (medianNs is not > 0 || benchmarkCase.Parameters["Kilobytes"] is not int kilobytes) return "NA";
-        return (kilobytes * 1024.0 / medianNs.Value).ToString("F1", CultureInfo.InvariantCulture);
-    }
-
-    public bool IsAvailable(Summary summary) => true;
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    public override string ToString() => ColumnName;
+    protected override double PerInvocation(BenchmarkCase benchmarkCase) =>
+        benchmarkCase.Parameters["Kilobytes"] is int kilobytes ? kilobytes * 1024.0 : double.NaN;
 }

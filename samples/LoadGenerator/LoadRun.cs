@@ -56,7 +56,8 @@ internal static class LoadRun
 
         var ok = run.Latencies;
         Array.Sort(ok);
-        double P(double q) => ok.Length == 0 ? double.NaN : Milliseconds(ok[Math.Min(ok.Length - 1, (int)Math.Ceiling(q * ok.Length) - 1)]);
+        Array.Sort(run.SendLags);
+        double P(double q) => Quantile(ok, q);
         long scored = after.Scored - before.Scored;
         var result = new RunResult(
             label, rate, seconds, streams, run.Sent, ok.Length, run.Errors, run.Dropped,
@@ -69,7 +70,7 @@ internal static class LoadRun
             scored == 0 ? 0 : (after.ScoringAllocatedBytes - before.ScoringAllocatedBytes) / (double)scored,
             after.GcPauseMs - before.GcPauseMs,
             after.MeanScoringMicroseconds, after.ServerGc,
-            Percentile(run.SendLags, 0.50), Percentile(run.SendLags, 0.99),
+            Quantile(run.SendLags, 0.50), Quantile(run.SendLags, 0.99),
             after.ServerP50Us / 1000, after.ServerP99Us / 1000, after.ServerP999Us / 1000,
             clientGen0, clientGen2, clientPauseMs);
         File.WriteAllText(Path.Combine(outDir, $"{label}.json"), JsonSerializer.Serialize(result, ResultJson.Default.RunResult));
@@ -79,13 +80,9 @@ internal static class LoadRun
         return run.Errors == 0 && run.Dropped == 0 && ok.Length > 0 ? 0 : 1;
     }
 
-    /// <summary>The q-quantile of <paramref name="ticks"/> in milliseconds (sorts the array).</summary>
-    private static double Percentile(long[] ticks, double q)
-    {
-        if (ticks.Length == 0) return double.NaN;
-        Array.Sort(ticks);
-        return Milliseconds(ticks[Math.Min(ticks.Length - 1, (int)Math.Ceiling(q * ticks.Length) - 1)]);
-    }
+    /// <summary>The q-quantile of <paramref name="sorted"/> (ticks, ascending) in milliseconds; NaN when empty.</summary>
+    private static double Quantile(long[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : Milliseconds(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)]);
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
@@ -146,10 +143,11 @@ internal sealed class Schedule(HttpClient client, int streams, int features)
         long[] latencies = new long[total];
         bool[] succeeded = new bool[total];
         long[] lag = new long[total];
-        int errors = 0, dropped = 0, inFlight = 0, sent = 0;
+        // inFlight counts the requests not yet answered plus one hold of the scheduler's, released once it has sent
+        // everything: whoever takes it to 0 completes `drained`.
+        int errors = 0, dropped = 0, inFlight = 1, sent = 0;
         string? firstError = null;
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        int pending = 1; // the scheduler's own hold, released when it has sent everything
         double period = Stopwatch.Frequency / rate;
         long start = Stopwatch.GetTimestamp();
 
@@ -173,8 +171,7 @@ internal sealed class Schedule(HttpClient client, int streams, int features)
             }
             finally
             {
-                Interlocked.Decrement(ref inFlight);
-                if (Interlocked.Decrement(ref pending) == 0) drained.TrySetResult();
+                if (Interlocked.Decrement(ref inFlight) == 0) drained.TrySetResult();
             }
         }
 
@@ -192,13 +189,12 @@ internal sealed class Schedule(HttpClient client, int streams, int features)
                 long due = start + (long)(i * period);
                 PreciseClock.WaitUntil(due);
                 lag[i] = Stopwatch.GetTimestamp() - due;
-                if (Volatile.Read(ref inFlight) >= LoadRun.MaxInFlight)
+                if (Volatile.Read(ref inFlight) - 1 >= LoadRun.MaxInFlight)
                 {
                     dropped++;
                     continue;
                 }
                 Interlocked.Increment(ref inFlight);
-                Interlocked.Increment(ref pending);
                 sent++;
                 _ = SendAsync(i, due);
             }
@@ -206,7 +202,7 @@ internal sealed class Schedule(HttpClient client, int streams, int features)
         { IsBackground = true, Name = "schedule", Priority = ThreadPriority.AboveNormal };
         scheduler.Start();
         scheduler.Join();
-        if (Interlocked.Decrement(ref pending) == 0) drained.TrySetResult();
+        if (Interlocked.Decrement(ref inFlight) == 0) drained.TrySetResult();
         await drained.Task.ConfigureAwait(false);
         double elapsed = (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency;
         long[] ok = [.. latencies.Where((_, i) => succeeded[i])];
