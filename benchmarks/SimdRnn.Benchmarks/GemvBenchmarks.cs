@@ -1,3 +1,4 @@
+using SimdRnn.Kernels.Vectors;
 using System.Globalization;
 using System.Reflection;
 using BenchmarkDotNet.Attributes;
@@ -112,7 +113,7 @@ public class GemvTransposedBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void ScalarTwin() => Gemv.Scalar.MultiplyTransposedAccumulate(_w, _rows, _cols, _x, _y);
+    public void ScalarTwin() => Gemv.MultiplyTransposedAccumulateAt(Width.Scalar, _w, _rows, _cols, _x, _y);
 
     [Benchmark]
     public void TensorPrimitivesMultiplyAddPerRow()
@@ -152,7 +153,7 @@ public class GemvOuterProductBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void ScalarTwin() => Gemv.Scalar.AddOuterProduct(_g, _rows, _cols, _a, _b);
+    public void ScalarTwin() => Gemv.AddOuterProductAt(Width.Scalar, _g, _rows, _cols, _a, _b);
 
     [Benchmark]
     public void TensorPrimitivesMultiplyAddPerRow()

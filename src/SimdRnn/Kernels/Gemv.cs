@@ -1,12 +1,13 @@
 using System.Numerics;
+using SimdRnn.Kernels.Vectors;
 
 namespace SimdRnn.Kernels;
 
 /// <summary>
 /// Dense matrix-vector kernels over a row-major matrix <c>W</c> of <c>rows × cols</c> floats
 /// (element <c>W[i, j]</c> at <c>w[i * cols + j]</c>). Every method validates its arguments once, then runs a
-/// vectorized path (<see cref="Vector{T}"/> with fused multiply-add where the hardware has it) or, where vectors are
-/// not accelerated or a row is shorter than one vector, its scalar twin. No method allocates.
+/// kernel written once for every width (<see cref="VectorWidth"/>): the widest vector that fits a row, with fused
+/// multiply-add where the hardware has it, down to the one-lane scalar twin. No method allocates.
 /// </summary>
 public static partial class Gemv
 {
@@ -25,8 +26,7 @@ public static partial class Gemv
         Guard.Length(b, rows, nameof(b));
         Guard.Length(y, rows, nameof(y));
         b.CopyTo(y);
-        if (UseVectors(cols)) Simd.MultiplyAccumulate(w, rows, cols, x, y);
-        else Scalar.MultiplyAccumulate(w, rows, cols, x, y);
+        MultiplyAccumulateUnchecked(w, rows, cols, x, y);
     }
 
     /// <summary>Computes <c>y += W·x</c>.</summary>
@@ -41,8 +41,7 @@ public static partial class Gemv
         CheckMatrix(w, rows, cols);
         Guard.Length(x, cols, nameof(x));
         Guard.Length(y, rows, nameof(y));
-        if (UseVectors(cols)) Simd.MultiplyAccumulate(w, rows, cols, x, y);
-        else Scalar.MultiplyAccumulate(w, rows, cols, x, y);
+        MultiplyAccumulateUnchecked(w, rows, cols, x, y);
     }
 
     /// <summary>Computes <c>y += Wᵀ·x</c> (the back-propagation of <c>W·x</c>).</summary>
@@ -57,8 +56,7 @@ public static partial class Gemv
         CheckMatrix(w, rows, cols);
         Guard.Length(x, rows, nameof(x));
         Guard.Length(y, cols, nameof(y));
-        if (UseVectors(cols)) Simd.MultiplyTransposedAccumulate(w, rows, cols, x, y);
-        else Scalar.MultiplyTransposedAccumulate(w, rows, cols, x, y);
+        MultiplyTransposedAccumulateUnchecked(w, rows, cols, x, y);
     }
 
     /// <summary>Computes the rank-1 update <c>G += a·bᵀ</c> (a weight gradient).</summary>
@@ -73,12 +71,65 @@ public static partial class Gemv
         CheckMatrix(g, rows, cols);
         Guard.Length(a, rows, nameof(a));
         Guard.Length(b, cols, nameof(b));
-        if (UseVectors(cols)) Simd.AddOuterProduct(g, rows, cols, a, b);
-        else Scalar.AddOuterProduct(g, rows, cols, a, b);
+        AddOuterProductUnchecked(g, rows, cols, a, b);
     }
 
-    /// <summary>True where the vectorized path runs for rows of <paramref name="cols"/> elements.</summary>
-    internal static bool UseVectors(int cols) => Vector.IsHardwareAccelerated && cols >= Vector<float>.Count;
+    /// <summary><see cref="MultiplyAccumulate"/> without the checks, at the widest width that fits a row.</summary>
+    internal static void MultiplyAccumulateUnchecked(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) =>
+        MultiplyAccumulateAt(VectorWidth.For(cols), w, rows, cols, x, y);
+
+    /// <summary><see cref="MultiplyAccumulate"/> without the checks, at <paramref name="width"/> (whose lanes must fit a row).</summary>
+    internal static void MultiplyAccumulateAt(Width width, ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
+    {
+        var call = new MultiplyAccumulateCall(w, rows, cols, x, y);
+        VectorWidth.Run(width, ref call);
+    }
+
+    /// <summary><see cref="MultiplyTransposedAccumulate"/> without the checks, at the widest width that fits a row.</summary>
+    internal static void MultiplyTransposedAccumulateUnchecked(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) =>
+        MultiplyTransposedAccumulateAt(VectorWidth.For(cols), w, rows, cols, x, y);
+
+    /// <summary><see cref="MultiplyTransposedAccumulate"/> without the checks, at <paramref name="width"/>.</summary>
+    internal static void MultiplyTransposedAccumulateAt(Width width, ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
+    {
+        var call = new MultiplyTransposedCall(w, rows, cols, x, y);
+        VectorWidth.Run(width, ref call);
+    }
+
+    /// <summary><see cref="AddOuterProduct"/> without the checks, at the widest width that fits a row.</summary>
+    internal static void AddOuterProductUnchecked(Span<float> g, int rows, int cols, ReadOnlySpan<float> a, ReadOnlySpan<float> b) =>
+        AddOuterProductAt(VectorWidth.For(cols), g, rows, cols, a, b);
+
+    /// <summary><see cref="AddOuterProduct"/> without the checks, at <paramref name="width"/>.</summary>
+    internal static void AddOuterProductAt(Width width, Span<float> g, int rows, int cols, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var call = new OuterProductCall(g, rows, cols, a, b);
+        VectorWidth.Run(width, ref call);
+    }
+
+    private readonly ref struct MultiplyAccumulateCall(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _w = w, _x = x;
+        private readonly Span<float> _y = y;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulate(_w, rows, cols, _x, _y);
+    }
+
+    private readonly ref struct MultiplyTransposedCall(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _w = w, _x = x;
+        private readonly Span<float> _y = y;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyTransposedAccumulate(_w, rows, cols, _x, _y);
+    }
+
+    private readonly ref struct OuterProductCall(Span<float> g, int rows, int cols, ReadOnlySpan<float> a, ReadOnlySpan<float> b) : IWidthCall
+    {
+        private readonly Span<float> _g = g;
+        private readonly ReadOnlySpan<float> _a = a, _b = b;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.AddOuterProduct(_g, rows, cols, _a, _b);
+    }
 
     private static void CheckMatrix(ReadOnlySpan<float> w, int rows, int cols, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(w))] string name = "w")
     {

@@ -1,3 +1,5 @@
+using SimdRnn.Kernels.Vectors;
+using SimdRnn.Tests.Support;
 using System.Numerics;
 using FsCheck;
 using FsCheck.Fluent;
@@ -116,15 +118,11 @@ public sealed class GemvTests
         Gemv.MultiplyAccumulate(w, rows, cols, x, y);
         CheckMultiply(w, rows, cols, x, y0, y, "MultiplyAccumulate");
 
-        y = (float[])y0.Clone();
-        Gemv.Scalar.MultiplyAccumulate(w, rows, cols, x, y);
-        CheckMultiply(w, rows, cols, x, y0, y, "Scalar.MultiplyAccumulate");
-
-        if (cols >= Vector<float>.Count)
+        foreach (var width in Widths.Fitting(cols))
         {
             y = (float[])y0.Clone();
-            Gemv.Simd.MultiplyAccumulate(w, rows, cols, x, y);
-            CheckMultiply(w, rows, cols, x, y0, y, "Simd.MultiplyAccumulate");
+            Gemv.MultiplyAccumulateAt(width, w, rows, cols, x, y);
+            CheckMultiply(w, rows, cols, x, y0, y, $"MultiplyAccumulate at {width}");
         }
 
         y = Values(random, rows); // garbage that must be overwritten
@@ -141,15 +139,11 @@ public sealed class GemvTests
         Gemv.MultiplyTransposedAccumulate(w, rows, cols, x, y);
         CheckMultiplyTransposed(w, rows, cols, x, y0, y, "MultiplyTransposedAccumulate");
 
-        y = (float[])y0.Clone();
-        Gemv.Scalar.MultiplyTransposedAccumulate(w, rows, cols, x, y);
-        CheckMultiplyTransposed(w, rows, cols, x, y0, y, "Scalar.MultiplyTransposedAccumulate");
-
-        if (cols >= Vector<float>.Count)
+        foreach (var width in Widths.Fitting(cols))
         {
             y = (float[])y0.Clone();
-            Gemv.Simd.MultiplyTransposedAccumulate(w, rows, cols, x, y);
-            CheckMultiplyTransposed(w, rows, cols, x, y0, y, "Simd.MultiplyTransposedAccumulate");
+            Gemv.MultiplyTransposedAccumulateAt(width, w, rows, cols, x, y);
+            CheckMultiplyTransposed(w, rows, cols, x, y0, y, $"MultiplyTransposedAccumulate at {width}");
         }
     }
 
@@ -162,15 +156,11 @@ public sealed class GemvTests
         Gemv.AddOuterProduct(g, rows, cols, a, b);
         CheckOuterProduct(g0, rows, cols, a, b, g, "AddOuterProduct");
 
-        g = (float[])g0.Clone();
-        Gemv.Scalar.AddOuterProduct(g, rows, cols, a, b);
-        CheckOuterProduct(g0, rows, cols, a, b, g, "Scalar.AddOuterProduct");
-
-        if (cols >= Vector<float>.Count)
+        foreach (var width in Widths.Fitting(cols))
         {
             g = (float[])g0.Clone();
-            Gemv.Simd.AddOuterProduct(g, rows, cols, a, b);
-            CheckOuterProduct(g0, rows, cols, a, b, g, "Simd.AddOuterProduct");
+            Gemv.AddOuterProductAt(width, g, rows, cols, a, b);
+            CheckOuterProduct(g0, rows, cols, a, b, g, $"AddOuterProduct at {width}");
         }
     }
 
@@ -227,7 +217,7 @@ public sealed class GemvTests
     [Fact]
     public void InfinityInOverlappedColumnsStaysInfinity()
     {
-        int count = Vector<float>.Count, rows = 5, cols = count + 3;
+        int count = VectorWidth.Lanes(VectorWidth.Maximum), rows = 5, cols = count + 3;
         var w = new float[rows * cols];
         var x = new float[cols];
         for (int i = 0; i < w.Length; i++) w[i] = 1f;
@@ -236,11 +226,14 @@ public sealed class GemvTests
         x[4] = float.PositiveInfinity;           // likewise in x
 
         var expected = new float[rows];
-        Gemv.Scalar.MultiplyAccumulate(w, rows, cols, x, expected);
-        var got = new float[rows];
-        Gemv.Simd.MultiplyAccumulate(w, rows, cols, x, got);
-        Assert.Equal(expected, got);
-        Assert.All(got, v => Assert.Equal(float.PositiveInfinity, v));
+        Gemv.MultiplyAccumulateAt(Width.Scalar, w, rows, cols, x, expected);
+        foreach (var width in Widths.Fitting(cols))
+        {
+            var got = new float[rows];
+            Gemv.MultiplyAccumulateAt(width, w, rows, cols, x, got);
+            Assert.Equal(expected, got);
+            Assert.All(got, v => Assert.Equal(float.PositiveInfinity, v));
+        }
     }
 
     // ---------------------------------------------------------------- zero sizes
