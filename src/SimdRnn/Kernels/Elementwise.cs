@@ -29,6 +29,12 @@ public static partial class Elementwise
     public static void Accumulate(ReadOnlySpan<float> x, Span<float> y)
     {
         Guard.SameLength(y.Length, x.Length, nameof(y));
+        AccumulateUnchecked(x, y);
+    }
+
+    /// <summary><see cref="Accumulate"/> without the checks.</summary>
+    internal static void AccumulateUnchecked(ReadOnlySpan<float> x, Span<float> y)
+    {
         if (Vector.IsHardwareAccelerated && x.Length >= Vector<float>.Count) Simd.Accumulate(x, y);
         else Scalar.Accumulate(x, y);
     }

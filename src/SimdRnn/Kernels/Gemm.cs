@@ -45,6 +45,12 @@ public static partial class Gemm
         Guard.Length(a, (long)m * k, nameof(a));
         Guard.Length(b, (long)n * k, nameof(b));
         Guard.Length(c, (long)m * n, nameof(c));
+        MultiplyTransposedUnchecked(a, m, k, b, n, c, accumulate);
+    }
+
+    /// <summary><see cref="MultiplyTransposed"/> without the checks (the callers inside the library validated once).</summary>
+    internal static void MultiplyTransposedUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate)
+    {
         if (Vector.IsHardwareAccelerated) Simd.MultiplyTransposed(a, m, k, b, n, c, accumulate);
         else Scalar.MultiplyTransposed(a, m, k, b, n, c, accumulate);
     }
@@ -66,6 +72,12 @@ public static partial class Gemm
         Guard.Length(a, (long)m * k, nameof(a));
         Guard.Length(b, (long)k * n, nameof(b));
         Guard.Length(c, (long)m * n, nameof(c));
+        MultiplyAccumulateUnchecked(a, m, k, b, n, c);
+    }
+
+    /// <summary><see cref="MultiplyAccumulate"/> without the checks.</summary>
+    internal static void MultiplyAccumulateUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
+    {
         if (Vector.IsHardwareAccelerated) Simd.MultiplyAccumulate(a, m, k, b, n, c);
         else Scalar.MultiplyAccumulate(a, m, k, b, n, c);
     }
@@ -87,6 +99,12 @@ public static partial class Gemm
         Guard.Length(a, (long)k * m, nameof(a));
         Guard.Length(b, (long)k * n, nameof(b));
         Guard.Length(c, (long)m * n, nameof(c));
+        TransposedMultiplyAccumulateUnchecked(a, k, m, b, n, c);
+    }
+
+    /// <summary><see cref="TransposedMultiplyAccumulate"/> without the checks.</summary>
+    internal static void TransposedMultiplyAccumulateUnchecked(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c)
+    {
         if (Vector.IsHardwareAccelerated) Simd.TransposedMultiplyAccumulate(a, k, m, b, n, c);
         else Scalar.TransposedMultiplyAccumulate(a, k, m, b, n, c);
     }
