@@ -1,5 +1,6 @@
 using System.Numerics;
 using SimdRnn.Kernels;
+using SimdRnn.Kernels.Vectors;
 using static SimdRnn.Cells.Lanes;
 
 namespace SimdRnn.Cells;
@@ -97,9 +98,9 @@ internal static class GruCell
         }
         for (int j = 0; j >= 0; j = Next(j, n))
         {
-            var r = Activations.Simd.Sigmoid(Load(p, j) + Load(q, j));
+            var r = Activations.Lanes<FloatVector>.Sigmoid(new(Load(p, j) + Load(q, j))).Value;
             Store(r, gates, j);
-            Store(Activations.Simd.Sigmoid(Load(p, n + j) + Load(q, n + j)), gates, n + j);
+            Store(Activations.Lanes<FloatVector>.Sigmoid(new(Load(p, n + j) + Load(q, n + j))).Value, gates, n + j);
             Store(r * Load(hPrev, j), rh, j);
         }
     }
@@ -124,7 +125,7 @@ internal static class GruCell
         }
         for (int j = 0; j >= 0; j = Next(j, n))
         {
-            var c = Activations.Simd.Tanh(Load(p, 2 * n + j) + Load(qn, j) + Load(bhn, j));
+            var c = Activations.Lanes<FloatVector>.Tanh(new(Load(p, 2 * n + j) + Load(qn, j) + Load(bhn, j))).Value;
             Store(Vector.MultiplyAddEstimate(Load(z, j), Load(hPrev, j) - c, c), h, j);
             if (keep) Store(c, cacheN, j);
         }

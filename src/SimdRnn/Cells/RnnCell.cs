@@ -1,5 +1,6 @@
 using System.Numerics;
 using SimdRnn.Kernels;
+using SimdRnn.Kernels.Vectors;
 using SimdRnn.Networks;
 using static SimdRnn.Cells.Lanes;
 
@@ -19,7 +20,7 @@ internal static class RnnCell
         for (int j = 0; j >= 0; j = Next(j, n))
         {
             var a = Load(p, j) + Load(q, j);
-            Store(act == Nonlinearity.Tanh ? Activations.Simd.Tanh(a) : Vector.Max(a, Vector<float>.Zero), h, j);
+            Store(act == Nonlinearity.Tanh ? Activations.Lanes<FloatVector>.Tanh(new(a)).Value : Vector.Max(a, Vector<float>.Zero), h, j);
         }
     }
 

@@ -1,5 +1,4 @@
-using System.Numerics;
-using System.Runtime.Intrinsics;
+using SimdRnn.Kernels.Vectors;
 
 namespace SimdRnn.Kernels;
 
@@ -31,51 +30,42 @@ public static partial class Activations
         SigmoidUnchecked(x, y);
     }
 
-    /// <summary>
-    /// tanh on the widest accelerated path for the length: 16 lanes where AVX-512 is accelerated and n ≥ 16, else
-    /// <see cref="Vector{T}"/> where n ≥ its width, else the scalar twin. The spans are assumed valid.
-    /// </summary>
-    internal static void TanhUnchecked(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>tanh at the widest allowed width that fits the length (the spans are assumed valid).</summary>
+    internal static void TanhUnchecked(ReadOnlySpan<float> x, Span<float> y) => TanhAt(VectorWidth.For(x.Length), x, y);
+
+    /// <summary>The sigmoid at the widest allowed width that fits the length (the spans are assumed valid).</summary>
+    internal static void SigmoidUnchecked(ReadOnlySpan<float> x, Span<float> y) => SigmoidAt(VectorWidth.For(x.Length), x, y);
+
+    /// <summary>tanh at <paramref name="width"/> (whose lanes must not exceed the length).</summary>
+    internal static void TanhAt(Width width, ReadOnlySpan<float> x, Span<float> y)
     {
-        if (Simd512.IsAccelerated && x.Length >= Vector512<float>.Count) Simd512.Tanh(x, y);
-        else if (UseVectors(x.Length)) Simd.Tanh(x, y);
-        else Scalar.Tanh(x, y);
+        if (x.IsEmpty) return;
+        var call = new MapCall<TanhOperator>(x, y);
+        VectorWidth.Run(width, ref call);
     }
 
-    /// <summary>The sigmoid on the widest accelerated path for the length (as <see cref="TanhUnchecked"/>).</summary>
-    internal static void SigmoidUnchecked(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>The sigmoid at <paramref name="width"/> (whose lanes must not exceed the length).</summary>
+    internal static void SigmoidAt(Width width, ReadOnlySpan<float> x, Span<float> y)
     {
-        if (Simd512.IsAccelerated && x.Length >= Vector512<float>.Count) Simd512.Sigmoid(x, y);
-        else if (UseVectors(x.Length)) Simd.Sigmoid(x, y);
-        else Scalar.Sigmoid(x, y);
+        if (x.IsEmpty) return;
+        var call = new MapCall<SigmoidOperator>(x, y);
+        VectorWidth.Run(width, ref call);
     }
 
-    /// <summary>True where the vectorized path runs for <paramref name="length"/> elements.</summary>
-    internal static bool UseVectors(int length) => Vector.IsHardwareAccelerated && length >= Vector<float>.Count;
-
-    /// <summary>
-    /// A lane-wise function at each vector width, so one span loop per width serves every activation (the loops are
-    /// specialized per operator struct: no dispatch per vector).
-    /// </summary>
-    internal interface IOperator
+    private readonly ref struct MapCall<TOperator>(ReadOnlySpan<float> x, Span<float> y) : IWidthCall where TOperator : ILaneOperator
     {
-        static abstract Vector<float> Invoke(Vector<float> x);
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly Span<float> _y = y;
 
-        static abstract Vector512<float> Invoke(Vector512<float> x);
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Map<TOperator, TVector>.Run(_x, _y);
     }
 
-    internal readonly struct TanhOperator : IOperator
+    /// <summary>One-lane tanh and sigmoid for callers that work on single floats.</summary>
+    internal static class Scalar
     {
-        public static Vector<float> Invoke(Vector<float> x) => Simd.Tanh(x);
+        public static float Tanh(float x) => Lanes<ScalarFloat>.Tanh(new(x)).Value;
 
-        public static Vector512<float> Invoke(Vector512<float> x) => Simd512.Tanh(x);
-    }
-
-    internal readonly struct SigmoidOperator : IOperator
-    {
-        public static Vector<float> Invoke(Vector<float> x) => Simd.Sigmoid(x);
-
-        public static Vector512<float> Invoke(Vector512<float> x) => Simd512.Sigmoid(x);
+        public static float Sigmoid(float x) => Lanes<ScalarFloat>.Sigmoid(new(x)).Value;
     }
 
     internal static void CheckUnary(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
