@@ -1,13 +1,71 @@
+using System.Collections.ObjectModel;
+
 namespace SimdRnn.Networks;
 
-/// <summary>One named tensor inside a network's flat parameter buffer.</summary>
+/// <summary>One named tensor inside a network's flat parameter buffer. Immutable.</summary>
 /// <param name="Name">PyTorch's state_dict name without a module prefix, e.g. <c>weight_ih_l0_reverse</c> or <c>head.weight</c>.</param>
 /// <param name="Offset">The first element in the flat buffer.</param>
-/// <param name="Shape">The shape, row-major.</param>
+/// <param name="Shape">The shape, row-major; the slot keeps its own copy, so later changes to this array do not reach it.</param>
+/// <remarks>
+/// Every network of one architecture (and a trainer's snapshots) shares its slots, so a slot must not be changeable
+/// through anything it hands out: <see cref="Shape"/> keeps its <c>int[]</c> type for source compatibility but returns
+/// a new copy on each read (writing into it changes nothing else), and <see cref="Dimensions"/> is the same shape as a
+/// read-only view without a copy. Two slots are equal when name, offset and shape (element by element) are.
+/// </remarks>
 public sealed record TensorSlot(string Name, int Offset, int[] Shape)
 {
+    private readonly int[] _shape = CopyOf(Shape);
+    private ReadOnlyCollection<int>? _dimensions; // made on first read (a benign race: every copy wraps the same array)
+
+    /// <summary>The shape, row-major: a new array on each read, which the caller owns (see <see cref="Dimensions"/> for a view without a copy).</summary>
+    public int[] Shape
+    {
+        get => (int[])_shape.Clone();
+        init
+        {
+            _shape = CopyOf(value);
+            _dimensions = null;
+        }
+    }
+
+    /// <summary>The shape, row-major, as a read-only view (no copy).</summary>
+    public IReadOnlyList<int> Dimensions => _dimensions ??= Array.AsReadOnly(_shape);
+
     /// <summary>The number of elements.</summary>
-    public int Length => Shape.Aggregate(1, (a, b) => a * b);
+    public int Length
+    {
+        get
+        {
+            int length = 1;
+            foreach (int dimension in _shape) length *= dimension;
+            return length;
+        }
+    }
+
+    internal ReadOnlySpan<int> ShapeSpan => _shape;
+
+    /// <summary>Whether <paramref name="other"/> has the same name, offset and shape (element by element).</summary>
+    /// <param name="other">The other slot.</param>
+    /// <returns>True when they describe the same tensor.</returns>
+    public bool Equals(TensorSlot? other) =>
+        other is not null && Name == other.Name && Offset == other.Offset && _shape.AsSpan().SequenceEqual(other._shape);
+
+    /// <summary>A hash of name, offset and shape.</summary>
+    /// <returns>The hash.</returns>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(Name);
+        hash.Add(Offset);
+        foreach (int dimension in _shape) hash.Add(dimension);
+        return hash.ToHashCode();
+    }
+
+    private static int[] CopyOf(int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return (int[])shape.Clone();
+    }
 }
 
 /// <summary>Offsets of one layer and direction's tensors; a bias offset is −1 where the bias form has none.</summary>
@@ -64,7 +122,8 @@ internal sealed class RecurrentLayout
         {
             HeadWeights = HeadBias = -1;
         }
-        Tensors = slots;
+        // Read-only: the layout is shared by every network of this architecture and by trainer snapshots.
+        Tensors = slots.AsReadOnly();
         Count = (int)offset;
     }
 

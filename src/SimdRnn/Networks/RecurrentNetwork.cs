@@ -8,39 +8,39 @@ namespace SimdRnn.Networks;
 /// </summary>
 public sealed class RecurrentNetwork
 {
-    // The weights the kernels stream (W for a streaming step's GEMV, Wᵀ for the GEMM of sequences and batches) start
-    // on 64-byte boundaries; see AlignedFloats.
-    private readonly AlignedFloats _parameters;
-    private readonly float[] _derived;
-    private readonly AlignedFloats _packed;
+    // The fp32 master parameters (what Parameters, Tensor and the exporters read), and the weights the engines run
+    // on, built from them once: one packed matrix per weight (64-byte aligned, its transposed copy made only if a
+    // multi-row product uses it) and the derived biases; see NetworkWeights.
+    private readonly float[] _parameters;
 
     private RecurrentNetwork(RecurrentLayout layout, ReadOnlySpan<float> parameters)
     {
         Layout = layout;
-        _parameters = new AlignedFloats(parameters);
-        _derived = new float[DerivedBiases.Length(layout.Spec)];
-        DerivedBiases.Compute(layout, parameters, _derived);
-        _packed = new AlignedFloats(PackedWeights.Length(layout));
-        PackedWeights.Compute(layout, parameters, _packed.Span);
+        _parameters = parameters.ToArray();
+        Weights = new NetworkWeights(layout, parameters);
     }
 
     /// <summary>The architecture.</summary>
     public RecurrentSpec Spec => Layout.Spec;
 
-    /// <summary>Every parameter tensor: PyTorch's name (without a module prefix), shape and place in <see cref="Parameters"/>.</summary>
+    /// <summary>
+    /// Every parameter tensor: PyTorch's name (without a module prefix), shape and place in <see cref="Parameters"/>.
+    /// The list is read-only (casting it to a mutable list and writing throws <see cref="NotSupportedException"/>) and
+    /// every <see cref="TensorSlot"/> is immutable (its <see cref="TensorSlot.Shape"/> hands out a copy), so nothing a
+    /// caller does with it changes another network, a trainer, or this network.
+    /// </summary>
     public IReadOnlyList<TensorSlot> Tensors => Layout.Tensors;
 
     /// <summary>All parameters in one buffer, in the order of <see cref="Tensors"/>.</summary>
-    public ReadOnlySpan<float> Parameters => _parameters.Span;
+    public ReadOnlySpan<float> Parameters => _parameters;
 
     /// <summary>The number of parameters.</summary>
     public int ParameterCount => Layout.Count;
 
     internal RecurrentLayout Layout { get; }
 
-    internal ReadOnlySpan<float> DerivedBiasSpan => _derived;
-
-    internal ReadOnlySpan<float> PackedSpan => _packed.Span;
+    /// <summary>The weights the engines run on, built once from <see cref="Parameters"/>.</summary>
+    internal NetworkWeights Weights { get; }
 
     /// <summary>The tensor called <paramref name="name"/> (e.g. <c>weight_hh_l0</c>, <c>head.weight</c>).</summary>
     /// <param name="name">A name from <see cref="Tensors"/>.</param>
@@ -49,7 +49,7 @@ public sealed class RecurrentNetwork
     public ReadOnlySpan<float> Tensor(string name)
     {
         var slot = Layout.Find(name) ?? throw new KeyNotFoundException($"The network has no tensor '{name}'.");
-        return _parameters.Span.Slice(slot.Offset, slot.Length);
+        return _parameters.AsSpan(slot.Offset, slot.Length);
     }
 
     /// <summary>Creates a network from its flat parameters (copied), in the order of the layout's tensors.</summary>
@@ -85,9 +85,9 @@ public sealed class RecurrentNetwork
         foreach (var slot in layout.Tensors)
         {
             if (!tensors.TryGetValue(slot.Name, out var tensor))
-                throw new ArgumentException($"Tensor '{slot.Name}' is missing (expected shape [{string.Join(", ", slot.Shape)}]).", nameof(tensors));
-            if (!tensor.Shape.AsSpan().SequenceEqual(slot.Shape) || tensor.Data.Length != slot.Length)
-                throw new ArgumentException($"Tensor '{slot.Name}' has shape [{string.Join(", ", tensor.Shape)}], expected [{string.Join(", ", slot.Shape)}].", nameof(tensors));
+                throw new ArgumentException($"Tensor '{slot.Name}' is missing (expected shape [{string.Join(", ", slot.Dimensions)}]).", nameof(tensors));
+            if (!tensor.Shape.AsSpan().SequenceEqual(slot.ShapeSpan) || tensor.Data.Length != slot.Length)
+                throw new ArgumentException($"Tensor '{slot.Name}' has shape [{string.Join(", ", tensor.Shape)}], expected [{string.Join(", ", slot.Dimensions)}].", nameof(tensors));
             tensor.Data.CopyTo(parameters, slot.Offset);
         }
         foreach (var name in tensors.Keys)

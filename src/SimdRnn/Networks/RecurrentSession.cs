@@ -86,10 +86,10 @@ public sealed class RecurrentSession : IDisposable
         if (spec.BatchFirst)
         {
             Span<float> buffer = _engine.InputBuffer(steps, batch);
-            MatrixOps.SwapLeadingAxes(input, batch, steps, spec.InputSize, buffer);
+            SequenceLayout.SwapLeadingAxes(input, batch, steps, spec.InputSize, buffer);
             sequenceFirst = buffer;
         }
-        _engine.Forward(Network.Parameters, Network.DerivedBiasSpan, Network.PackedSpan, sequenceFirst, steps, batch, initialHidden, initialCell, finalHidden, finalCell);
+        _engine.Forward(Network.Weights, sequenceFirst, steps, batch, initialHidden, initialCell, finalHidden, finalCell);
         if (spec.ReadoutSize > 0)
         {
             WriteSequence(_engine.ReadoutOutput, steps, batch, spec.ReadoutSize, output);
@@ -174,7 +174,7 @@ public sealed class RecurrentSession : IDisposable
         var spec = Network.Spec;
         var (_, count) = Part(p, _parts, _batch);
         int stateLength = spec.Layers * spec.Directions * count * spec.HiddenSize;
-        _partEngines[p].Forward(Network.Parameters, Network.DerivedBiasSpan, Network.PackedSpan, _partInput[p].AsSpan(0, _steps * count * spec.InputSize), _steps, count,
+        _partEngines[p].Forward(Network.Weights, _partInput[p].AsSpan(0, _steps * count * spec.InputSize), _steps, count,
             _withH0 ? _partH0[p].AsSpan(0, stateLength) : default, _withC0 ? _partC0[p].AsSpan(0, stateLength) : default,
             _partHN[p].AsSpan(0, stateLength), spec.HasCellState ? _partCN[p].AsSpan(0, stateLength) : default);
     }
@@ -226,7 +226,7 @@ public sealed class RecurrentSession : IDisposable
     private void WriteSequence(ReadOnlySpan<float> sequenceFirst, int steps, int batch, int width, Span<float> destination)
     {
         if (!Network.Spec.BatchFirst) sequenceFirst.CopyTo(destination);
-        else MatrixOps.SwapLeadingAxes(sequenceFirst, steps, batch, width, destination);
+        else SequenceLayout.SwapLeadingAxes(sequenceFirst, steps, batch, width, destination);
     }
 
     /// <summary>Returns the pooled buffers.</summary>

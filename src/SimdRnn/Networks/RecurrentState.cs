@@ -121,32 +121,30 @@ public sealed class RecurrentState
         var spec = Network.Spec;
         Guard.Length(input, (long)Batch * spec.InputSize, nameof(input));
         Guard.Length(output, (long)Batch * spec.OutputSize, nameof(output));
-        ReadOnlySpan<float> parameters = Network.Parameters, derived = Network.DerivedBiasSpan, packed = Network.PackedSpan;
-        var layout = Network.Layout;
-        int h = spec.HiddenSize, gh = spec.Gates * h, bh = Batch * h;
+        // Validated above; from here on only the unchecked kernels run.
+        var weights = Network.Weights;
+        int h = spec.HiddenSize, bh = Batch * h;
         ReadOnlySpan<float> layerInput = input;
         for (int l = 0; l < spec.Layers; l++)
         {
-            int inputSize = l == 0 ? spec.InputSize : h;
-            var w = layout.Layer(l, 0);
+            var w = weights.Layer(l, 0);
             // P = x·W_ihᵀ + b, then the cell step from this layer's h (and c).
-            MatrixOps.BroadcastRows(DerivedBiases.Projection(spec, derived, l, 0), Batch, _projection);
-            MatrixOps.MultiplyTransposed(layerInput, Batch, inputSize, parameters.Slice(w.InputWeights, gh * inputSize), packed.Slice(w.InputWeights, gh * inputSize), gh, _projection, accumulate: true);
+            MatrixProducts.BroadcastRows(w.ProjectionBias, Batch, _projection);
+            MatrixProducts.Multiply(w.Input, layerInput, Batch, _projection, accumulate: true);
             Span<float> hidden = _hidden.AsSpan(l * bh, bh);
             Span<float> cell = spec.HasCellState ? _cell.AsSpan(l * bh, bh) : default;
-            RecurrentStep.Forward(spec, Batch, _projection, parameters.Slice(w.RecurrentWeights, gh * h), packed.Slice(w.RecurrentWeights, gh * h), DerivedBiases.ResetBias(spec, derived, l, 0),
-                hidden, _nextHidden, cell, _nextCell, default, _resetHidden, _recurrent, _gates, _cellScratch);
+            RecurrentStep.Forward(spec, Batch, _projection, w, hidden, _nextHidden, cell, _nextCell, default, _resetHidden, _recurrent, _gates, _cellScratch);
             _nextHidden.CopyTo(hidden);
             _nextCell.CopyTo(cell);
             layerInput = hidden;
         }
 
-        if (spec.ReadoutSize > 0)
+        if (weights.Readout is { } readout)
         {
-            int o = spec.ReadoutSize;
-            MatrixOps.BroadcastRows(parameters.Slice(layout.HeadBias, o), Batch, output);
-            MatrixOps.MultiplyTransposed(layerInput, Batch, h, parameters.Slice(layout.HeadWeights, o * h), packed.Slice(layout.HeadWeights, o * h), o, output, accumulate: true);
-            if (spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.Sigmoid(output, output);
+            // out = act(h·W_headᵀ + b_head)
+            MatrixProducts.BroadcastRows(readout.Bias, Batch, output);
+            MatrixProducts.Multiply(readout.Weights, layerInput, Batch, output, accumulate: true);
+            if (spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(output, output);
         }
         else
         {

@@ -1,4 +1,5 @@
 using SimdRnn.Cells;
+using SimdRnn.Kernels;
 
 namespace SimdRnn.Networks;
 
@@ -10,14 +11,16 @@ internal static class RecurrentStep
     /// computes <c>Q = H_prev·W_hhᵀ</c> with one product for all streams, then one cell pass per stream.
     /// <paramref name="cache"/> [B, S] receives the history a backward pass needs (empty in inference);
     /// <paramref name="resetHidden"/> [B, H] receives r ⊙ h_prev for the GRU without linear-before-reset.
-    /// <paramref name="whhTransposed"/> is W_hhᵀ (or empty), used when B &gt; 1; <paramref name="cellScratch"/> (≥ 5H)
+    /// <paramref name="weights"/> gives W_hh and the GRU's b_hn; <paramref name="cellScratch"/> (≥ 5H)
     /// holds one stream's gates in inference. <paramref name="q"/> (≥ B·G·H) and <paramref name="gates"/> (≥ B·2H, that GRU form in inference) are scratch.
     /// </summary>
-    public static void Forward(RecurrentSpec spec, int batch, ReadOnlySpan<float> projection, ReadOnlySpan<float> whh, ReadOnlySpan<float> whhTransposed, ReadOnlySpan<float> bhn,
+    public static void Forward(RecurrentSpec spec, int batch, ReadOnlySpan<float> projection, LayerWeights weights,
         ReadOnlySpan<float> hPrev, Span<float> hNext, ReadOnlySpan<float> cPrev, Span<float> cNext, Span<float> cache, Span<float> resetHidden,
         Span<float> q, Span<float> gates, Span<float> cellScratch)
     {
         int h = spec.HiddenSize, gh = spec.Gates * h;
+        PackedMatrix whh = weights.Recurrent;
+        ReadOnlySpan<float> bhn = weights.ResetBias;
         bool keep = !cache.IsEmpty;
         int cacheWidth = keep ? cache.Length / batch : 0;
         q = q.Slice(0, batch * gh);
@@ -26,14 +29,14 @@ internal static class RecurrentStep
             // r, z from Q_rz = H_prev·W_h[rz]ᵀ; then Q_n = (r ⊙ H_prev)·W_hnᵀ; then n and h.
             int h2 = 2 * h;
             Span<float> qrz = q.Slice(0, batch * h2);
-            MatrixOps.MultiplyTransposed(hPrev, batch, h, whh.Slice(0, h2 * h), h2, qrz, accumulate: false);
+            MatrixProducts.MultiplyRows(whh, 0, h2, hPrev, batch, qrz, accumulate: false);
             for (int b = 0; b < batch; b++)
             {
                 Span<float> g = keep ? cache.Slice(b * cacheWidth, h2) : gates.Slice(b * h2, h2);
                 GruCell.ResetGate(projection.Slice(b * gh, gh), qrz.Slice(b * h2, h2), hPrev.Slice(b * h, h), resetHidden.Slice(b * h, h), g);
             }
             Span<float> qn = q.Slice(batch * h2, batch * h);
-            MatrixOps.MultiplyTransposed(resetHidden, batch, h, whh.Slice(h2 * h, h * h), h, qn, accumulate: false);
+            MatrixProducts.MultiplyRows(whh, h2, h, resetHidden, batch, qn, accumulate: false);
             for (int b = 0; b < batch; b++)
             {
                 ReadOnlySpan<float> z = keep ? cache.Slice(b * cacheWidth + h, h) : gates.Slice(b * h2 + h, h);
@@ -44,7 +47,7 @@ internal static class RecurrentStep
         }
 
         // Q = H_prev·W_hhᵀ for all B streams, then one cell pass per stream.
-        MatrixOps.MultiplyTransposed(hPrev, batch, h, whh, whhTransposed, gh, q, accumulate: false);
+        MatrixProducts.Multiply(whh, hPrev, batch, q, accumulate: false);
         for (int b = 0; b < batch; b++)
         {
             ReadOnlySpan<float> p = projection.Slice(b * gh, gh), qb = q.Slice(b * gh, gh);

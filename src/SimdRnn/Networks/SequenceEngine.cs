@@ -113,9 +113,10 @@ internal sealed class SequenceEngine : IDisposable
     /// <summary>
     /// The forward pass over <paramref name="steps"/> × <paramref name="batch"/> input rows (sequence-first) from the
     /// initial states (empty = zeros). Inference engines write h_T / c_T into <paramref name="finalHidden"/> /
-    /// <paramref name="finalCell"/> when those are not empty.
+    /// <paramref name="finalCell"/> when those are not empty. The caller validated every length (the kernels below are
+    /// the unchecked ones).
     /// </summary>
-    public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> derived, ReadOnlySpan<float> packed, ReadOnlySpan<float> input, int steps, int batch,
+    public void Forward(NetworkWeights weights, ReadOnlySpan<float> input, int steps, int batch,
         ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -131,7 +132,7 @@ internal sealed class SequenceEngine : IDisposable
             for (int d = 0; d < _spec.Directions; d++)
             {
                 int ld = l * _spec.Directions + d, slot = _training ? ld : 0;
-                var w = _layout.Layer(l, d);
+                var w = weights.Layer(l, d);
                 Span<float> hidden = _hidden[slot].AsSpan(0, (steps + 1) * bh);
                 Span<float> cell = _spec.HasCellState ? _cell[slot].AsSpan(0, (steps + 1) * bh) : default;
                 int initialSlot = d == 0 ? 0 : steps;
@@ -140,18 +141,14 @@ internal sealed class SequenceEngine : IDisposable
 
                 // P = X·W_ihᵀ + (b_ih + b_hh): every time step's input projection in one product.
                 Span<float> projection = _projection.AsSpan(0, rows * _gh);
-                MatrixOps.BroadcastRows(DerivedBiases.Projection(_spec, derived, l, d), rows, projection);
-                MatrixOps.MultiplyTransposed(layerInput, rows, inputSize, parameters.Slice(w.InputWeights, _gh * inputSize),
-                    packed.Slice(w.InputWeights, _gh * inputSize), _gh, projection, accumulate: true);
+                MatrixProducts.BroadcastRows(w.ProjectionBias, rows, projection);
+                MatrixProducts.Multiply(w.Input, layerInput, rows, projection, accumulate: true);
 
-                ReadOnlySpan<float> whh = parameters.Slice(w.RecurrentWeights, _gh * _h);
-                ReadOnlySpan<float> whhT = packed.Slice(w.RecurrentWeights, _gh * _h);
-                ReadOnlySpan<float> bhn = DerivedBiases.ResetBias(_spec, derived, l, d);
                 for (int s = 0; s < steps; s++)
                 {
                     int t = d == 0 ? s : steps - 1 - s;
                     int prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-                    RecurrentStep.Forward(_spec, batch, projection.Slice(t * batch * _gh, batch * _gh), whh, whhT, bhn,
+                    RecurrentStep.Forward(_spec, batch, projection.Slice(t * batch * _gh, batch * _gh), w,
                         hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh),
                         _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
                         _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
@@ -174,15 +171,15 @@ internal sealed class SequenceEngine : IDisposable
             layerInput = layerOutput;
         }
 
-        if (_spec.ReadoutSize > 0)
+        if (weights.Readout is { } head)
         {
             // out = act(Y·W_headᵀ + b_head)
             int o = _spec.ReadoutSize;
             Span<float> readout = _readout.AsSpan(0, rows * o);
-            MatrixOps.BroadcastRows(parameters.Slice(_layout.HeadBias, o), rows, readout);
-            MatrixOps.MultiplyTransposed(layerInput, rows, _dh, parameters.Slice(_layout.HeadWeights, o * _dh), packed.Slice(_layout.HeadWeights, o * _dh), o, readout, accumulate: true);
+            MatrixProducts.BroadcastRows(head.Bias, rows, readout);
+            MatrixProducts.Multiply(head.Weights, layerInput, rows, readout, accumulate: true);
             if (_training) readout.CopyTo(_readoutLogits);
-            if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.Sigmoid(readout, readout);
+            if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(readout, readout);
         }
     }
 
@@ -195,7 +192,8 @@ internal sealed class SequenceEngine : IDisposable
     /// [T·B, D·H] of the top layer's output, <paramref name="dFinalHidden"/>/<paramref name="dFinalCell"/> [L·D, B, H];
     /// any may be empty (zero). Parameter gradients are added into <paramref name="gradients"/>. With
     /// <paramref name="readoutGradientIsLogit"/>, <paramref name="dReadout"/> is already the gradient of the readout's
-    /// pre-activation (as binary cross-entropy gives it: o − t).
+    /// pre-activation (as binary cross-entropy gives it: o − t). Gradients flow back through the fp32 master weights
+    /// <paramref name="parameters"/> (laid out as the layout's tensors), not through the packed copies of the forward pass.
     /// </summary>
     public void Backward(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> input,
         ReadOnlySpan<float> dReadout, ReadOnlySpan<float> dTop, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell, bool readoutGradientIsLogit = false)
@@ -217,9 +215,9 @@ internal sealed class SequenceEngine : IDisposable
                 ReadOnlySpan<float> outputs = _readout;
                 for (int k = 0; k < dz.Length; k++) dz[k] *= outputs[k] * (1 - outputs[k]);
             }
-            MatrixOps.TransposedMultiplyAccumulate(dz, rows, o, TopOutput, _dh, gradients.Slice(_layout.HeadWeights, o * _dh));
-            MatrixOps.AccumulateColumnSums(dz, rows, gradients.Slice(_layout.HeadBias, o));
-            MatrixOps.MultiplyAccumulate(dz, rows, o, parameters.Slice(_layout.HeadWeights, o * _dh), _dh, dY);
+            MatrixProducts.TransposedMultiplyAccumulate(dz, rows, o, TopOutput, _dh, gradients.Slice(_layout.HeadWeights, o * _dh));
+            MatrixProducts.AccumulateColumnSums(dz, rows, gradients.Slice(_layout.HeadBias, o));
+            MatrixProducts.MultiplyAccumulate(dz, rows, o, parameters.Slice(_layout.HeadWeights, o * _dh), _dh, dY);
         }
 
         _dInitialHidden.AsSpan().Clear();
@@ -267,7 +265,7 @@ internal sealed class SequenceEngine : IDisposable
             // δ_t = dL/dy_t (this direction's half) + the carry from the step after.
             for (int b = 0; b < batch; b++)
                 dY.Slice((t * batch + b) * _dh + d * _h, _h).CopyTo(dhTotal.Slice(b * _h, _h));
-            Elementwise.Accumulate(dhCarry, dhTotal);
+            Elementwise.AccumulateUnchecked(dhCarry, dhTotal);
 
             Span<float> dPt = dP.Slice(t * batch * _gh, batch * _gh);
             ReadOnlySpan<float> cacheT = cache.Slice(t * batch * _cacheWidth, batch * _cacheWidth);
@@ -277,7 +275,7 @@ internal sealed class SequenceEngine : IDisposable
                     int next = d == 0 ? t + 1 : t;
                     RnnCell.Backward(_spec.Nonlinearity, hidden.Slice(next * bh, bh), dhTotal, dPt);
                     dhPrev.Clear();
-                    MatrixOps.MultiplyAccumulate(dPt, batch, _gh, whh, _h, dhPrev);
+                    MatrixProducts.MultiplyAccumulate(dPt, batch, _gh, whh, _h, dhPrev);
                     break;
                 case CellKind.Lstm:
                     for (int b = 0; b < batch; b++)
@@ -285,7 +283,7 @@ internal sealed class SequenceEngine : IDisposable
                             cell.Slice(prev * bh + b * _h, _h), dPt.Slice(b * _gh, _gh), dcPrev.Slice(b * _h, _h));
                     dcPrev.CopyTo(dcCarry);
                     dhPrev.Clear();
-                    MatrixOps.MultiplyAccumulate(dPt, batch, _gh, whh, _h, dhPrev);
+                    MatrixProducts.MultiplyAccumulate(dPt, batch, _gh, whh, _h, dhPrev);
                     break;
                 default:
                     if (lbr)
@@ -294,7 +292,7 @@ internal sealed class SequenceEngine : IDisposable
                         for (int b = 0; b < batch; b++)
                             GruCell.Backward(dhTotal.Slice(b * _h, _h), cacheT.Slice(b * _cacheWidth, _cacheWidth), hPrev.Slice(b * _h, _h),
                                 dPt.Slice(b * _gh, _gh), dQt.Slice(b * _gh, _gh), dhPrev.Slice(b * _h, _h));
-                        MatrixOps.MultiplyAccumulate(dQt, batch, _gh, whh, _h, dhPrev);
+                        MatrixProducts.MultiplyAccumulate(dQt, batch, _gh, whh, _h, dhPrev);
                     }
                     else
                     {
@@ -305,11 +303,11 @@ internal sealed class SequenceEngine : IDisposable
                                 dPt.Slice(b * _gh, _gh), dQrz.Slice(b * h2, h2), dQn.Slice(b * _h, _h), dhPrev.Slice(b * _h, _h));
                         // d(r ⊙ h_prev) = dQ_n·W_hn
                         dRh.Clear();
-                        MatrixOps.MultiplyAccumulate(dQn, batch, _h, whh.Slice(h2 * _h, _h * _h), _h, dRh);
+                        MatrixProducts.MultiplyAccumulate(dQn, batch, _h, whh.Slice(h2 * _h, _h * _h), _h, dRh);
                         for (int b = 0; b < batch; b++)
                             GruCell.ResetGateBackward(dRh.Slice(b * _h, _h), cacheT.Slice(b * _cacheWidth, _cacheWidth), hPrev.Slice(b * _h, _h),
                                 dPt.Slice(b * _gh, _gh), dQrz.Slice(b * h2, h2), dhPrev.Slice(b * _h, _h));
-                        MatrixOps.MultiplyAccumulate(dQrz, batch, h2, whh.Slice(0, h2 * _h), _h, dhPrev);
+                        MatrixProducts.MultiplyAccumulate(dQrz, batch, h2, whh.Slice(0, h2 * _h), _h, dhPrev);
                     }
                     break;
             }
@@ -321,25 +319,25 @@ internal sealed class SequenceEngine : IDisposable
         // Weight and bias gradients over all T·B rows at once, and the gradient into this layer's input.
         int firstPrev = d == 0 ? 0 : 1;
         ReadOnlySpan<float> hPrevAll = hidden.Slice(firstPrev * bh, rows * _h);
-        MatrixOps.TransposedMultiplyAccumulate(dP, rows, _gh, layerInput, inputSize, gradients.Slice(w.InputWeights, _gh * inputSize));
-        MatrixOps.MultiplyAccumulate(dP, rows, _gh, parameters.Slice(w.InputWeights, _gh * inputSize), inputSize, dX);
-        if (w.InputBias >= 0) MatrixOps.AccumulateColumnSums(dP, rows, gradients.Slice(w.InputBias, _gh));
+        MatrixProducts.TransposedMultiplyAccumulate(dP, rows, _gh, layerInput, inputSize, gradients.Slice(w.InputWeights, _gh * inputSize));
+        MatrixProducts.MultiplyAccumulate(dP, rows, _gh, parameters.Slice(w.InputWeights, _gh * inputSize), inputSize, dX);
+        if (w.InputBias >= 0) MatrixProducts.AccumulateColumnSums(dP, rows, gradients.Slice(w.InputBias, _gh));
         if (gru && !lbr)
         {
             ReadOnlySpan<float> dQrzAll = dQ.Slice(0, rows * h2), dQnAll = dQ.Slice(rows * h2, rows * _h);
             Span<float> dWhh = gradients.Slice(w.RecurrentWeights, _gh * _h);
-            MatrixOps.TransposedMultiplyAccumulate(dQrzAll, rows, h2, hPrevAll, _h, dWhh.Slice(0, h2 * _h));
-            MatrixOps.TransposedMultiplyAccumulate(dQnAll, rows, _h, _resetHidden[ld].AsSpan(0, rows * _h), _h, dWhh.Slice(h2 * _h, _h * _h));
+            MatrixProducts.TransposedMultiplyAccumulate(dQrzAll, rows, h2, hPrevAll, _h, dWhh.Slice(0, h2 * _h));
+            MatrixProducts.TransposedMultiplyAccumulate(dQnAll, rows, _h, _resetHidden[ld].AsSpan(0, rows * _h), _h, dWhh.Slice(h2 * _h, _h * _h));
             if (w.RecurrentBias >= 0)
             {
-                MatrixOps.AccumulateColumnSums(dQrzAll, rows, gradients.Slice(w.RecurrentBias, h2));
-                MatrixOps.AccumulateColumnSums(dQnAll, rows, gradients.Slice(w.RecurrentBias + h2, _h));
+                MatrixProducts.AccumulateColumnSums(dQrzAll, rows, gradients.Slice(w.RecurrentBias, h2));
+                MatrixProducts.AccumulateColumnSums(dQnAll, rows, gradients.Slice(w.RecurrentBias + h2, _h));
             }
         }
         else
         {
-            MatrixOps.TransposedMultiplyAccumulate(dQ, rows, _gh, hPrevAll, _h, gradients.Slice(w.RecurrentWeights, _gh * _h));
-            if (w.RecurrentBias >= 0) MatrixOps.AccumulateColumnSums(dQ, rows, gradients.Slice(w.RecurrentBias, _gh));
+            MatrixProducts.TransposedMultiplyAccumulate(dQ, rows, _gh, hPrevAll, _h, gradients.Slice(w.RecurrentWeights, _gh * _h));
+            if (w.RecurrentBias >= 0) MatrixProducts.AccumulateColumnSums(dQ, rows, gradients.Slice(w.RecurrentBias, _gh));
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
-using SimdRnn.Interop;
+// The shared error type of malformed bytes (src/SimdRnn/ModelFormatException.cs); its namespace is historical, no Interop code is used.
+using ModelFormatException = SimdRnn.Interop.ModelFormatException;
 
 namespace SimdRnn.Networks;
 

@@ -21,8 +21,11 @@ public sealed class RecurrentTrainer : IDisposable
     private readonly RecurrentSpec _spec;
     private readonly SequenceEngine _engine;
     private readonly Optimizer _optimizer;
-    private readonly float[] _gradients, _derived;
-    private readonly AlignedFloats _parameters, _packed; // streamed by the kernels every step: 64-byte aligned
+    private readonly float[] _gradients;
+    // The fp32 master weights (the optimizer updates them; back-propagation streams them, 64-byte aligned) and the
+    // trainer's own packed copies the forward pass runs on, refreshed in place after every update.
+    private readonly AlignedFloats _parameters;
+    private readonly NetworkWeights _weights;
     private float[] _output = [], _layerOutput = [], _finalHidden = [], _finalCell = [];
     private float[] _dOutput = [], _dTop = [], _inputGradient = [];
     private int _steps, _batch;
@@ -41,10 +44,7 @@ public sealed class RecurrentTrainer : IDisposable
         _spec = _layout.Spec;
         _parameters = new AlignedFloats(initial.Parameters);
         _gradients = new float[_layout.Count];
-        _derived = new float[DerivedBiases.Length(_spec)];
-        DerivedBiases.Compute(_layout, _parameters.Span, _derived);
-        _packed = new AlignedFloats(PackedWeights.Length(_layout));
-        PackedWeights.Compute(_layout, _parameters.Span, _packed.Span);
+        _weights = new NetworkWeights(_layout, _parameters.Span);
         _engine = new SequenceEngine(_layout, training: true);
         _optimizer = new Optimizer(Options, _layout.Count);
     }
@@ -129,9 +129,9 @@ public sealed class RecurrentTrainer : IDisposable
 
         // The engine keeps layer 0's input for back-propagation: a sequence-first copy.
         Span<float> sequenceFirst = _engine.InputBuffer(steps, batch);
-        if (_spec.BatchFirst) MatrixOps.SwapLeadingAxes(input, batch, steps, _spec.InputSize, sequenceFirst);
+        if (_spec.BatchFirst) SequenceLayout.SwapLeadingAxes(input, batch, steps, _spec.InputSize, sequenceFirst);
         else input.CopyTo(sequenceFirst);
-        _engine.Forward(_parameters.Span, _derived, _packed.Span, sequenceFirst, steps, batch, initialHidden, initialCell, default, default);
+        _engine.Forward(_weights, sequenceFirst, steps, batch, initialHidden, initialCell, default, default);
         _engine.CopyFinalHidden(_finalHidden);
         if (_spec.HasCellState) _engine.CopyFinalCell(_finalCell);
         if (_spec.ReadoutSize > 0)
@@ -255,8 +255,7 @@ public sealed class RecurrentTrainer : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!Kernels.Elementwise.AllFinite(_gradients)) return false;
         _optimizer.Apply(_parameters.Span, _gradients);
-        DerivedBiases.Compute(_layout, _parameters.Span, _derived);
-        PackedWeights.Compute(_layout, _parameters.Span, _packed.Span);
+        _weights.Refresh(_parameters.Span);
         return true;
     }
 
@@ -307,14 +306,14 @@ public sealed class RecurrentTrainer : IDisposable
     private void ToCallerLayout(ReadOnlySpan<float> sequenceFirst, int width, Span<float> destination)
     {
         int n = _steps * _batch * width;
-        if (_spec.BatchFirst) MatrixOps.SwapLeadingAxes(sequenceFirst.Slice(0, n), _steps, _batch, width, destination);
+        if (_spec.BatchFirst) SequenceLayout.SwapLeadingAxes(sequenceFirst.Slice(0, n), _steps, _batch, width, destination);
         else sequenceFirst.Slice(0, n).CopyTo(destination);
     }
 
     private ReadOnlySpan<float> SequenceFirst(ReadOnlySpan<float> callerLayout, int width, Span<float> buffer)
     {
         if (callerLayout.IsEmpty || !_spec.BatchFirst) return callerLayout;
-        MatrixOps.SwapLeadingAxes(callerLayout, _batch, _steps, width, buffer);
+        SequenceLayout.SwapLeadingAxes(callerLayout, _batch, _steps, width, buffer);
         return buffer.Slice(0, callerLayout.Length);
     }
 

@@ -1,3 +1,9 @@
+// Where this file lives: at the library's root, not in Interop/, because two layers throw it — the model readers in
+// Interop (safetensors, PyTorch files) and the streaming-state snapshots in Networks (StateSerializer) — and Networks
+// must not depend on Interop (the arrows point one way: kernels ← cells ← networks ← training/interop). Its namespace
+// and full name stay SimdRnn.Interop.ModelFormatException: it is public API, and moving it to another namespace would
+// break every caller's `using` and catch clause (source and binary compatibility). An internal base type would not
+// help: callers catch this exact type. So the file moved; the type did not.
 namespace SimdRnn.Interop;
 
 /// <summary>

@@ -1,0 +1,84 @@
+namespace SimdRnn.Kernels;
+
+/// <summary>
+/// The matrix products a recurrent layer needs, routed to the GEMV kernels when one side is a single row (a streaming
+/// step, B = 1) and to the GEMM kernels otherwise. Internal hot paths: callers validated their arguments once at the
+/// public boundary, so these call the unchecked kernels; spans are sliced to the exact shapes.
+/// </summary>
+internal static class MatrixProducts
+{
+    /// <summary>
+    /// Y[rows × W.Rows] = (accumulate ? Y : 0) + X[rows × W.Cols]·Wᵀ (inputs times a weight matrix stored [out, in]).
+    /// One row runs as GEMV over W; more rows as X·(Wᵀ) on the broadcast GEMM kernel over W's transposed copy.
+    /// </summary>
+    public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate)
+    {
+        int n = w.Rows, k = w.Cols;
+        if (rows == 1)
+        {
+            Span<float> y1 = y.Slice(0, n);
+            if (!accumulate) y1.Clear();
+            Gemv.MultiplyAccumulateUnchecked(w.Data, n, k, x.Slice(0, k), y1);
+            return;
+        }
+        if (rows == 0) return;
+        Span<float> c = y.Slice(0, rows * n);
+        if (!accumulate) c.Clear();
+        Gemm.MultiplyAccumulateUnchecked(x.Slice(0, rows * k), rows, k, w.Transposed, n, c);
+    }
+
+    /// <summary>
+    /// Y[rows × count] = (accumulate ? Y : 0) + X[rows × W.Cols]·W[first .. first + count)ᵀ: the product with a block of
+    /// W's rows (a GRU's r, z or n gates). Always over W's row-major elements, whose row blocks are contiguous (a row
+    /// block of Wᵀ is not): GEMV for one row, the dot-product GEMM kernel otherwise.
+    /// </summary>
+    public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate)
+    {
+        int k = w.Cols;
+        ReadOnlySpan<float> block = w.Data.Slice(firstRow * k, rowCount * k);
+        if (rows == 1)
+        {
+            Span<float> y1 = y.Slice(0, rowCount);
+            if (!accumulate) y1.Clear();
+            Gemv.MultiplyAccumulateUnchecked(block, rowCount, k, x.Slice(0, k), y1);
+            return;
+        }
+        Gemm.MultiplyTransposedUnchecked(x.Slice(0, rows * k), rows, k, block, rowCount, y.Slice(0, rows * rowCount), accumulate);
+    }
+
+    /// <summary>C[m×n] += A[m×k]·B[k×n] (a gradient times a weight matrix, back to its inputs).</summary>
+    public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
+    {
+        if (m == 1)
+        {
+            Gemv.MultiplyTransposedAccumulateUnchecked(b.Slice(0, k * n), k, n, a.Slice(0, k), c.Slice(0, n));
+            return;
+        }
+        Gemm.MultiplyAccumulateUnchecked(a.Slice(0, m * k), m, k, b.Slice(0, k * n), n, c.Slice(0, m * n));
+    }
+
+    /// <summary>C[m×n] += A[k×m]ᵀ·B[k×n] (a weight gradient summed over k rows of time steps and streams).</summary>
+    public static void TransposedMultiplyAccumulate(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c)
+    {
+        if (k == 1)
+        {
+            Gemv.AddOuterProductUnchecked(c.Slice(0, m * n), m, n, a.Slice(0, m), b.Slice(0, n));
+            return;
+        }
+        Gemm.TransposedMultiplyAccumulateUnchecked(a.Slice(0, k * m), k, m, b.Slice(0, k * n), n, c.Slice(0, m * n));
+    }
+
+    /// <summary>Every row of C[m×n] = <paramref name="row"/> (a bias broadcast before an accumulating product).</summary>
+    public static void BroadcastRows(ReadOnlySpan<float> row, int m, Span<float> c)
+    {
+        int n = row.Length;
+        for (int i = 0; i < m; i++) row.CopyTo(c.Slice(i * n, n));
+    }
+
+    /// <summary>sum[j] += Σ_i A[i, j] over the m rows of A[m×n] (a bias gradient).</summary>
+    public static void AccumulateColumnSums(ReadOnlySpan<float> a, int m, Span<float> sum)
+    {
+        int n = sum.Length;
+        for (int i = 0; i < m; i++) Elementwise.AccumulateUnchecked(a.Slice(i * n, n), sum);
+    }
+}
