@@ -1,0 +1,182 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using SimdRnn.Kernels;
+using SimdRnn.Networks;
+using SimdRnn.Training;
+
+namespace SimdRnn.Tests.Networks;
+
+/// <summary>
+/// The packed weights the engines run on: <see cref="PackedMatrix"/> holds exactly the master weights (and their
+/// transpose where a path made it), aligned; <see cref="MatrixProducts"/> routes every row count to a correct product;
+/// networks build transposed copies only where a multi-row product uses them; a trainer's copies follow its updates.
+/// </summary>
+public class PackedWeightsTests
+{
+    private static float[] Values(int n, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[n];
+        for (int k = 0; k < n; k++) values[k] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    /// <summary>The address of the first element (the spans are over pinned arrays, so it does not move).</summary>
+    private static long Address(ReadOnlySpan<float> span) =>
+        (long)Unsafe.ByteOffset(ref Unsafe.NullRef<float>(), ref MemoryMarshal.GetReference(span));
+
+    private static Arbitrary<(int Rows, int Cols, int Seed)> Shapes() =>
+        (from rows in Gen.Choose(1, 67) from cols in Gen.Choose(1, 67) from seed in Gen.Choose(0, 1000) select (rows, cols, seed)).ToArbitrary();
+
+    [Property(MaxTest = 200)]
+    public Property A_float32_matrix_holds_the_master_and_its_transpose_aligned() =>
+        Prop.ForAll(Shapes(), c =>
+        {
+            var (rows, cols, seed) = c;
+            float[] master = Values(rows * cols, seed);
+            var w = PackedMatrix.FromFloat32(master, rows, cols);
+
+            Assert.Equal(WeightFormat.Float32, w.Format);
+            Assert.Equal((rows, cols), (w.Rows, w.Cols));
+            Assert.True(w.RowScales.IsEmpty);
+            Assert.Equal(master, w.Data.ToArray()); // the same bits: float equality on copies of finite values
+            Assert.Equal(0, Address(w.Data) % 64);
+            Assert.False(w.HasTransposed); // made only when a path asks for it
+
+            ReadOnlySpan<float> t = w.Transposed;
+            Assert.True(w.HasTransposed);
+            Assert.Equal(rows * cols, t.Length);
+            Assert.Equal(0, Address(t) % 64);
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                    Assert.Equal(master[i * cols + j], t[j * rows + i]);
+            Assert.True(Unsafe.AreSame(ref MemoryMarshal.GetReference(t), ref MemoryMarshal.GetReference(w.Transposed))); // made once
+        });
+
+    [Property(MaxTest = 100)]
+    public Property Refresh_rewrites_the_elements_and_the_transpose_in_place() =>
+        Prop.ForAll(Shapes(), c =>
+        {
+            var (rows, cols, seed) = c;
+            var w = PackedMatrix.FromFloat32(Values(rows * cols, seed), rows, cols);
+            long data = Address(w.Data), transposed = Address(w.Transposed);
+            float[] next = Values(rows * cols, seed + 1);
+            w.Refresh(next);
+            Assert.Equal(next, w.Data.ToArray());
+            Assert.Equal((data, transposed), (Address(w.Data), Address(w.Transposed)));
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++)
+                    Assert.Equal(next[i * cols + j], w.Transposed[j * rows + i]);
+        });
+
+    [Fact]
+    public void Concurrent_first_users_all_see_one_transpose()
+    {
+        float[] master = Values(37 * 29, 5);
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            var w = PackedMatrix.FromFloat32(master, 37, 29);
+            var addresses = new long[4];
+            Parallel.For(0, addresses.Length, k => addresses[k] = Address(w.Transposed));
+            Assert.All(addresses, a => Assert.Equal(Address(w.Transposed), a));
+        }
+    }
+
+    [Fact]
+    public void Empty_matrices_are_allowed_and_a_wrong_length_is_refused()
+    {
+        var w = PackedMatrix.FromFloat32(ReadOnlySpan<float>.Empty, 0, 5);
+        Assert.True(w.Data.IsEmpty);
+        Assert.True(w.Transposed.IsEmpty);
+        Assert.Throws<ArgumentException>(() => PackedMatrix.FromFloat32(new float[5], 2, 3));
+    }
+
+    // Y = (accumulate ? Y₀ : 0) + X·Wᵀ against a double-precision reference: each element within the float32 dot-product
+    // bound γ_(K+1)·(|Y₀| + Σ|x·w|), γ_n ≈ n·2⁻²⁴ (fused or not, any summation order), doubled for slack.
+    [Property(MaxTest = 150)]
+    public Property Products_route_every_row_count_correctly() =>
+        Prop.ForAll(Shapes(), Gen.Choose(0, 4).ToArbitrary(), Gen.Elements(false, true).ToArbitrary(), (c, rows, accumulate) =>
+        {
+            var (n, k, seed) = c;
+            float[] master = Values(n * k, seed), x = Values(rows * k, seed + 7), y0 = Values(rows * n, seed + 9);
+            var w = PackedMatrix.FromFloat32(master, n, k);
+
+            float[] y = (float[])y0.Clone();
+            MatrixProducts.Multiply(w, x, rows, y, accumulate);
+            Check(y, rows, n, k, (i, j, p) => (double)x[i * k + p] * master[j * k + p], accumulate ? y0 : null);
+            Assert.Equal(rows > 1, w.HasTransposed); // one row runs GEMV over W; more rows the broadcast GEMM over Wᵀ
+
+            // A block of rows [first, first + count) of W.
+            int first = n / 3, count = n - first;
+            float[] yb = (float[])y0.AsSpan(0, rows * count).ToArray().Clone();
+            float[] yb0 = (float[])yb.Clone();
+            MatrixProducts.MultiplyRows(w, first, count, x, rows, yb, accumulate);
+            Check(yb, rows, count, k, (i, j, p) => (double)x[i * k + p] * master[(first + j) * k + p], accumulate ? yb0 : null);
+        });
+
+    private static void Check(float[] actual, int rows, int n, int k, Func<int, int, int, double> term, float[]? initial)
+    {
+        double gamma = 2 * (k + 1) * Math.Pow(2, -24);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = initial is null ? 0 : initial[i * n + j], magnitude = Math.Abs(sum);
+                for (int p = 0; p < k; p++)
+                {
+                    sum += term(i, j, p);
+                    magnitude += Math.Abs(term(i, j, p));
+                }
+                Assert.True(Math.Abs(actual[i * n + j] - sum) <= gamma * magnitude, $"[{i}, {j}]: {actual[i * n + j]:R} vs {sum:R}");
+            }
+    }
+
+    [Theory]
+    [InlineData(CellKind.Rnn, true)]
+    [InlineData(CellKind.Gru, true)]
+    [InlineData(CellKind.Gru, false)]
+    [InlineData(CellKind.Lstm, true)]
+    public void Transposed_copies_are_made_only_where_a_multi_row_product_uses_them(CellKind cell, bool linearBeforeReset)
+    {
+        var spec = new RecurrentSpec(cell, 5, 7) { Layers = 2, ReadoutSize = 3, LinearBeforeReset = linearBeforeReset };
+        var network = RecurrentNetwork.CreateRandom(spec, seed: 1);
+        var weights = network.Weights;
+        var matrices = new[] { weights.Layer(0, 0).Input, weights.Layer(0, 0).Recurrent, weights.Layer(1, 0).Input, weights.Layer(1, 0).Recurrent, weights.Readout!.Weights };
+
+        // One stream, stepped: every product has one row, so GEMV over W and no transposed copy.
+        var single = network.CreateState(batch: 1);
+        single.Step(Values(5, 2), new float[3]);
+        Assert.All(matrices, m => Assert.False(m.HasTransposed));
+
+        // Four streams: every X·Wᵀ has four rows and runs over Wᵀ — except a GRU's recurrent products in the reset
+        // form (linear_before_reset = 0), which take blocks of W's rows and so never need Wᵀ.
+        var batch = network.CreateState(batch: 4);
+        batch.Step(Values(4 * 5, 3), new float[4 * 3]);
+        Assert.True(weights.Layer(0, 0).Input.HasTransposed);
+        Assert.True(weights.Readout.Weights.HasTransposed);
+        Assert.Equal(linearBeforeReset, weights.Layer(0, 0).Recurrent.HasTransposed);
+    }
+
+    [Theory]
+    [InlineData(CellKind.Rnn, false)]
+    [InlineData(CellKind.Gru, true)]
+    [InlineData(CellKind.Lstm, true)]
+    public void A_trainer_runs_on_weights_that_follow_its_updates(CellKind cell, bool bidirectional)
+    {
+        var spec = new RecurrentSpec(cell, 4, 6) { Bidirectional = bidirectional, ReadoutSize = 2, ReadoutActivation = ReadoutActivation.Sigmoid };
+        using var trainer = new RecurrentTrainer(RecurrentNetwork.CreateRandom(spec, seed: 3), new TrainerOptions { Optimizer = OptimizerKind.Adam, LearningRate = 0.05f });
+        const int steps = 5, batch = 3;
+        float[] x = Values(steps * batch * 4, 4), targets = Values(steps * batch * 2, 5).Select(v => v > 0 ? 1f : 0f).ToArray();
+        for (int k = 0; k < 4; k++) Assert.True(trainer.TrainStep(x, batch, targets).Updated);
+
+        // The trainer's forward pass after the updates gives the bits a fresh network of its weights gives.
+        trainer.Forward(x, batch);
+        float[] expected = new float[steps * batch * 2];
+        using var session = trainer.ToNetwork().CreateSession();
+        session.MaxDegreeOfParallelism = 1;
+        session.Run(x, batch, expected);
+        Assert.Equal(expected, trainer.Output.ToArray());
+    }
+}
