@@ -1,16 +1,22 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using SimdRnn.Kernels.Vectors;
 
 namespace SimdRnn.Kernels;
 
 /// <summary>
 /// The clipped stochastic-gradient-descent update in one pass: <c>w ← w − lr · clamp(g, −c, c)</c>,
-/// element-wise value clipping as in the seed document (not norm clipping). No method allocates.
+/// element-wise value clipping as in the seed document (not norm clipping). The update is computed as the fused
+/// multiply-add <c>w + (−lr)·clamp(g, −c, c)</c> (one rounding) by a kernel written once for every width
+/// (<see cref="VectorWidth"/>), so every width gives the same bits. No method allocates.
 /// </summary>
 public static partial class ClippedSgd
 {
     /// <summary>Applies <c>w[i] −= learningRate · clamp(g[i], −clip, clip)</c>.</summary>
+    /// <remarks>
+    /// The clamp is the IEEE <c>min(max(g, −clip), clip)</c>: a NaN gradient stays NaN (and so makes its weight NaN),
+    /// ±∞ is clipped to ±clip (or, with clipping off, makes its weight ∓∞).
+    /// </remarks>
     /// <param name="weights">The parameters to update.</param>
     /// <param name="gradients">The gradients, the same length as <paramref name="weights"/>.</param>
     /// <param name="learningRate">The step size (finite).</param>
@@ -21,8 +27,7 @@ public static partial class ClippedSgd
     {
         Guard.SameLength(gradients.Length, weights.Length, nameof(gradients));
         CheckHyperparameters(learningRate, clip);
-        if (Vector.IsHardwareAccelerated && weights.Length >= Vector<float>.Count) Simd.Update(weights, gradients, learningRate, clip);
-        else Scalar.Update(weights, gradients, learningRate, clip);
+        UpdateUnchecked(weights, gradients, learningRate, clip);
     }
 
     internal static void CheckHyperparameters(float learningRate, float clip)
@@ -33,43 +38,54 @@ public static partial class ClippedSgd
             throw new ArgumentOutOfRangeException(nameof(clip), clip, "The clipping bound must be positive (PositiveInfinity turns clipping off).");
     }
 
-    /// <summary>The scalar twin: the definition, element by element.</summary>
-    internal static class Scalar
+    /// <summary><see cref="Update"/> without the checks, at the widest allowed width that fits the length.</summary>
+    internal static void UpdateUnchecked(Span<float> weights, ReadOnlySpan<float> gradients, float learningRate, float clip) =>
+        UpdateAt(VectorWidth.For(weights.Length), weights, gradients, learningRate, clip);
+
+    /// <summary><see cref="Update"/> without the checks, at <paramref name="width"/> (whose lanes must not exceed the length).</summary>
+    internal static void UpdateAt(Width width, Span<float> weights, ReadOnlySpan<float> gradients, float learningRate, float clip)
     {
-        public static void Update(Span<float> w, ReadOnlySpan<float> g, float lr, float clip)
-        {
-            for (int i = 0; i < w.Length; i++) w[i] -= lr * Math.Clamp(g[i], -clip, clip);
-        }
+        if (weights.IsEmpty) return;
+        var call = new UpdateCall(weights, gradients, learningRate, clip);
+        VectorWidth.Run(width, ref call);
     }
 
-    /// <summary>The vectorized kernel; requires <c>w.Length ≥ Vector&lt;float&gt;.Count</c>.</summary>
-    internal static class Simd
+    private readonly ref struct UpdateCall(Span<float> w, ReadOnlySpan<float> g, float learningRate, float clip) : IWidthCall
     {
+        private readonly Span<float> _w = w;
+        private readonly ReadOnlySpan<float> _g = g;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.Update(_w, _g, learningRate, clip);
+    }
+
+    /// <summary>
+    /// The update, written once for every width. Arguments are assumed valid and the length ≥ <c>TVector.Count</c>;
+    /// the overlapping last vector writes only its new lanes.
+    /// </summary>
+    internal static class Kernel<TVector> where TVector : struct, IFloatVector<TVector>
+    {
+        /// <summary>w[i] = fma(−lr, min(max(g[i], −c), c), w[i]).</summary>
         public static void Update(Span<float> w, ReadOnlySpan<float> g, float lr, float clip)
         {
             ref float wRef = ref MemoryMarshal.GetReference(w);
             ref float gRef = ref MemoryMarshal.GetReference(g);
-            var lo = new Vector<float>(-clip);
-            var hi = new Vector<float>(clip);
-            var negLr = new Vector<float>(-lr);
-            int n = w.Length, count = Vector<float>.Count;
-            int i = 0;
-            for (; i <= n - count; i += count)
-            {
-                // w += (−lr) · clamp(g, −c, c)
-                var gv = Vector.Min(Vector.Max(Vector.LoadUnsafe(ref gRef, (nuint)i), lo), hi);
-                var wv = Vector.LoadUnsafe(ref wRef, (nuint)i);
-                Vector.MultiplyAddEstimate(negLr, gv, wv).StoreUnsafe(ref wRef, (nuint)i);
-            }
+            TVector lo = TVector.Create(-clip), hi = TVector.Create(clip), negLr = TVector.Create(-lr);
+            nuint n = (nuint)w.Length, step = (nuint)TVector.Count, last = n - step;
+            nuint i = 0;
+            for (; i + step <= n; i += step)
+                TVector.Store(Step(TVector.Load(ref wRef, i), TVector.Load(ref gRef, i), lo, hi, negLr), ref wRef, i);
             if (i < n)
             {
-                // One overlapping vector over the last Count elements; only its new lanes are written.
-                int last = n - count;
-                var gv = Vector.Min(Vector.Max(Vector.LoadUnsafe(ref gRef, (nuint)last), lo), hi);
-                var wv = Vector.LoadUnsafe(ref wRef, (nuint)last);
-                var updated = Vector.MultiplyAddEstimate(negLr, gv, wv);
-                Vector.ConditionalSelect(VectorTail.NewLanes(n), updated, wv).StoreUnsafe(ref wRef, (nuint)last);
+                // The overlapping last vector: its old lanes were updated already and keep their value.
+                TVector old = TVector.Load(ref wRef, last);
+                TVector updated = Step(old, TVector.Load(ref gRef, last), lo, hi, negLr);
+                TVector.Store(TVector.ConditionalSelect(TVector.TailMask(w.Length), updated, old), ref wRef, last);
             }
         }
+
+        /// <summary>w + (−lr)·clamp(g, lo, hi), the clamp by IEEE max then min (NaN stays NaN).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TVector Step(TVector w, TVector g, TVector lo, TVector hi, TVector negLr) =>
+            TVector.MultiplyAdd(negLr, TVector.Min(TVector.Max(g, lo), hi), w);
     }
 }
