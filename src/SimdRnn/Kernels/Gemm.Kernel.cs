@@ -59,6 +59,14 @@ public static partial class Gemm
         /// The rows of the wide broadcast micro-tile at this width (2 vectors wide): 8 at 512 bits (16 accumulators of
         /// 32 registers), else 6 (12 of 16). A constant the JIT folds per width.
         /// </summary>
+        /// <remarks>
+        /// Chosen by an A/B probe on 2026-11-30 (Zen 4, 2 cores shared with other jobs at load ≈ 30: best of 15 alternating
+        /// rounds, one process, so only the ordering within the run means anything). At 512 bits on 4096×64×384
+        /// (M×K×N): 8×2 ran at 65 and 63 GFLOP/s (A·B, Aᵀ·B), 6×2 at 58–61 and 56–58, 12×2 at 63 and 66–67; on
+        /// 4096×512×1536 8×2 and 12×2 were ≈ 10 % ahead of 6×2; on 64×128×384 and 64×128×512 all three tied (≈ 105,
+        /// 12×2 a little behind). 8×2 takes fewer registers than 12×2 for the same result. At 256 bits 6×2 beat 4×2 on
+        /// every shape (51 against 43, 103 against 97, 94 against 92, 31 against 28 GFLOP/s).
+        /// </remarks>
         internal static int WideTileRows => TVector.Count == 16 ? 8 : 6;
 
         // ------------------------------------------------------------------ C = A·Bᵀ
