@@ -1,4 +1,4 @@
-using System.Numerics;
+using SimdRnn.Kernels.Vectors;
 
 namespace SimdRnn.Kernels;
 
@@ -15,9 +15,10 @@ namespace SimdRnn.Kernels;
 /// in the other two; <c>c</c> is always <c>m × n</c>. Element <c>X[i, j]</c> of an <c>r × s</c> matrix is at <c>x[i * s + j]</c>.
 /// </para>
 /// <para>
-/// Every method validates its arguments once, then runs a register-blocked, cache-blocked vectorized path
-/// (<see cref="Vector{T}"/> with fused multiply-add where the hardware has it) or, where vectors are not accelerated,
-/// its scalar twin. Any sizes ≥ 0 are accepted, including 0 and sizes that are not multiples of the vector width.
+/// Every method validates its arguments once, then runs a register-blocked, cache-blocked kernel written once for
+/// every width (<see cref="VectorWidth"/>): the widest vector that fits the relevant dimension (K for
+/// <see cref="MultiplyTransposed"/>, N for the other two), with fused multiply-add where the hardware has it, down to
+/// the one-lane scalar twin. Any sizes ≥ 0 are accepted, including 0 and sizes that are not multiples of the vector width.
 /// No method allocates. The output must not overlap either input. Sums are formed in float32 in an order that
 /// depends on the path; each output element is within the usual dot-product forward error bound
 /// <c>γ_(K+1) · (|C| + Σ_p |A·B|)</c>, <c>γ_n = n·u / (1 − n·u)</c>, <c>u = 2⁻²⁴</c>.
@@ -48,11 +49,18 @@ public static partial class Gemm
         MultiplyTransposedUnchecked(a, m, k, b, n, c, accumulate);
     }
 
-    /// <summary><see cref="MultiplyTransposed"/> without the checks (the callers inside the library validated once).</summary>
-    internal static void MultiplyTransposedUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate)
+    /// <summary>
+    /// <see cref="MultiplyTransposed"/> without the checks (the callers inside the library validated once), at the
+    /// widest width whose vector fits a row of length K.
+    /// </summary>
+    internal static void MultiplyTransposedUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate) =>
+        MultiplyTransposedAt(VectorWidth.For(k), a, m, k, b, n, c, accumulate);
+
+    /// <summary><see cref="MultiplyTransposed"/> without the checks, at <paramref name="width"/> (its lanes ≤ K, or K = 0).</summary>
+    internal static void MultiplyTransposedAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate)
     {
-        if (Vector.IsHardwareAccelerated) Simd.MultiplyTransposed(a, m, k, b, n, c, accumulate);
-        else Scalar.MultiplyTransposed(a, m, k, b, n, c, accumulate);
+        var call = new MultiplyTransposedCall(a, m, k, b, n, c, accumulate);
+        VectorWidth.Run(width, ref call);
     }
 
     /// <summary>
@@ -75,11 +83,15 @@ public static partial class Gemm
         MultiplyAccumulateUnchecked(a, m, k, b, n, c);
     }
 
-    /// <summary><see cref="MultiplyAccumulate"/> without the checks.</summary>
-    internal static void MultiplyAccumulateUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
+    /// <summary><see cref="MultiplyAccumulate"/> without the checks, at the widest width whose vector fits a row of C (N).</summary>
+    internal static void MultiplyAccumulateUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c) =>
+        MultiplyAccumulateAt(VectorWidth.For(n), a, m, k, b, n, c);
+
+    /// <summary><see cref="MultiplyAccumulate"/> without the checks, at <paramref name="width"/> (its lanes ≤ N, or an empty product).</summary>
+    internal static void MultiplyAccumulateAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
     {
-        if (Vector.IsHardwareAccelerated) Simd.MultiplyAccumulate(a, m, k, b, n, c);
-        else Scalar.MultiplyAccumulate(a, m, k, b, n, c);
+        var call = new MultiplyAccumulateCall(a, m, k, b, n, c);
+        VectorWidth.Run(width, ref call);
     }
 
     /// <summary>
@@ -102,11 +114,39 @@ public static partial class Gemm
         TransposedMultiplyAccumulateUnchecked(a, k, m, b, n, c);
     }
 
-    /// <summary><see cref="TransposedMultiplyAccumulate"/> without the checks.</summary>
-    internal static void TransposedMultiplyAccumulateUnchecked(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c)
+    /// <summary><see cref="TransposedMultiplyAccumulate"/> without the checks, at the widest width whose vector fits a row of C (N).</summary>
+    internal static void TransposedMultiplyAccumulateUnchecked(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c) =>
+        TransposedMultiplyAccumulateAt(VectorWidth.For(n), a, k, m, b, n, c);
+
+    /// <summary><see cref="TransposedMultiplyAccumulate"/> without the checks, at <paramref name="width"/> (its lanes ≤ N, or an empty product).</summary>
+    internal static void TransposedMultiplyAccumulateAt(Width width, ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c)
     {
-        if (Vector.IsHardwareAccelerated) Simd.TransposedMultiplyAccumulate(a, k, m, b, n, c);
-        else Scalar.TransposedMultiplyAccumulate(a, k, m, b, n, c);
+        var call = new TransposedMultiplyAccumulateCall(a, k, m, b, n, c);
+        VectorWidth.Run(width, ref call);
+    }
+
+    private readonly ref struct MultiplyTransposedCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _a = a, _b = b;
+        private readonly Span<float> _c = c;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyTransposed(_a, m, k, _b, n, _c, accumulate);
+    }
+
+    private readonly ref struct MultiplyAccumulateCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _a = a, _b = b;
+        private readonly Span<float> _c = c;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulate(_a, m, k, _b, n, _c);
+    }
+
+    private readonly ref struct TransposedMultiplyAccumulateCall(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _a = a, _b = b;
+        private readonly Span<float> _c = c;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.TransposedMultiplyAccumulate(_a, k, m, _b, n, _c);
     }
 
     private static void CheckDimensions(int m, int k, int n)

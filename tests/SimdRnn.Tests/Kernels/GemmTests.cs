@@ -1,15 +1,17 @@
-using System.Numerics;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using SimdRnn.Kernels;
+using SimdRnn.Kernels.Vectors;
+using SimdRnn.Tests.Support;
 
 namespace SimdRnn.Tests.Kernels;
 
 /// <summary>
-/// The three GEMM forms — public entry, vector kernel and scalar twin — against a double-precision naive product
-/// written here, over random shapes 0..67 in each dimension (across vector-width multiples and tails), a few larger
-/// shapes that cross the cache blocks, zero sizes, bad arguments and allocations.
+/// The three GEMM forms — the public entry points and the kernel at every width this machine has (512 bits,
+/// Vector&lt;T&gt;, 128 bits, and the one-lane scalar twin) — against a double-precision naive product written here,
+/// over random shapes 0..67 in each dimension (across vector-width multiples and tails), larger shapes that cross the
+/// cache blocks, zero sizes, bad arguments, buffer offsets and allocations.
 /// </summary>
 [Trait("Category", "Kernels")]
 public class GemmTests
@@ -90,70 +92,59 @@ public class GemmTests
         return null;
     }
 
-    private static string? RunABt(MultiplyTransposedFn f, Case c)
+    /// <summary>The widths a form runs at for this case: every supported width whose lanes fit K (A·Bᵀ) or N (the broadcast forms).</summary>
+    private static IEnumerable<Width> WidthsFor(Form form, Case c) => Widths.Fitting(form == Form.ABt ? c.K : c.N);
+
+    /// <summary>Runs one form at <paramref name="width"/> (null: the public entry point) on a copy of C.</summary>
+    private static float[] Run(Form form, Width? width, Case c, bool accumulate)
     {
         float[] result = (float[])c.C.Clone();
-        f(c.A, c.M, c.K, c.B, c.N, result, c.Accumulate);
-        return CheckAgainstExact(Form.ABt, c, result, c.Accumulate);
+        switch (form, width)
+        {
+            case (Form.ABt, null): Gemm.MultiplyTransposed(c.A, c.M, c.K, c.B, c.N, result, accumulate); break;
+            case (Form.ABt, Width w): Gemm.MultiplyTransposedAt(w, c.A, c.M, c.K, c.B, c.N, result, accumulate); break;
+            case (Form.AB, null): Gemm.MultiplyAccumulate(c.A, c.M, c.K, c.B, c.N, result); break;
+            case (Form.AB, Width w): Gemm.MultiplyAccumulateAt(w, c.A, c.M, c.K, c.B, c.N, result); break;
+            case (Form.AtB, null): Gemm.TransposedMultiplyAccumulate(c.A, c.K, c.M, c.B, c.N, result); break;
+            case (Form.AtB, Width w): Gemm.TransposedMultiplyAccumulateAt(w, c.A, c.K, c.M, c.B, c.N, result); break;
+        }
+        return result;
     }
 
-    private static string? RunAB(MultiplyAccumulateFn f, Case c)
+    /// <summary>The first failure of the public entry point or of the kernel at any fitting width, or null.</summary>
+    private static string? CheckAllWidths(Form form, Case c)
     {
-        float[] result = (float[])c.C.Clone();
-        f(c.A, c.M, c.K, c.B, c.N, result);
-        return CheckAgainstExact(Form.AB, c, result, accumulate: true);
+        bool accumulate = form != Form.ABt || c.Accumulate;
+        string? failure = CheckAgainstExact(form, c, Run(form, null, c, accumulate), accumulate);
+        if (failure is not null) return $"{form} public: {failure}";
+        foreach (var width in WidthsFor(form, c))
+        {
+            failure = CheckAgainstExact(form, c, Run(form, width, c, accumulate), accumulate);
+            if (failure is not null) return $"{form} at {width}: {failure}";
+        }
+        return null;
     }
 
-    private static string? RunAtB(TransposedMultiplyAccumulateFn f, Case c)
-    {
-        float[] result = (float[])c.C.Clone();
-        f(c.A, c.K, c.M, c.B, c.N, result);
-        return CheckAgainstExact(Form.AtB, c, result, accumulate: true);
-    }
-
-    private static Property Holds(Func<Case, string?> check) =>
+    private static Property Holds(Form form) =>
         Prop.ForAll(Cases(), c =>
         {
-            string? failure = check(c);
+            string? failure = CheckAllWidths(form, c);
             return (failure is null).Label(failure ?? "");
         });
 
-    // C = A·Bᵀ (and C += A·Bᵀ)
+    [Property(MaxTest = 200)]
+    public Property Multiply_transposed_matches_the_exact_product_at_every_width() => Holds(Form.ABt);
 
-    [Property(MaxTest = 150)]
-    public Property Public_multiply_transposed_matches_the_exact_product() => Holds(c => RunABt(Gemm.MultiplyTransposed, c));
+    [Property(MaxTest = 200)]
+    public Property Multiply_accumulate_matches_the_exact_product_at_every_width() => Holds(Form.AB);
 
-    [Property(MaxTest = 150)]
-    public Property Vector_multiply_transposed_matches_the_exact_product() => Holds(c => RunABt(Gemm.Simd.MultiplyTransposed, c));
-
-    [Property(MaxTest = 100)]
-    public Property Scalar_multiply_transposed_matches_the_exact_product() => Holds(c => RunABt(Gemm.Scalar.MultiplyTransposed, c));
-
-    // C += A·B
-
-    [Property(MaxTest = 150)]
-    public Property Public_multiply_accumulate_matches_the_exact_product() => Holds(c => RunAB(Gemm.MultiplyAccumulate, c));
-
-    [Property(MaxTest = 150)]
-    public Property Vector_multiply_accumulate_matches_the_exact_product() => Holds(c => RunAB(Gemm.Simd.MultiplyAccumulate, c));
-
-    [Property(MaxTest = 100)]
-    public Property Scalar_multiply_accumulate_matches_the_exact_product() => Holds(c => RunAB(Gemm.Scalar.MultiplyAccumulate, c));
-
-    // C += Aᵀ·B
-
-    [Property(MaxTest = 150)]
-    public Property Public_transposed_multiply_accumulate_matches_the_exact_product() => Holds(c => RunAtB(Gemm.TransposedMultiplyAccumulate, c));
-
-    [Property(MaxTest = 150)]
-    public Property Vector_transposed_multiply_accumulate_matches_the_exact_product() => Holds(c => RunAtB(Gemm.Simd.TransposedMultiplyAccumulate, c));
-
-    [Property(MaxTest = 100)]
-    public Property Scalar_transposed_multiply_accumulate_matches_the_exact_product() => Holds(c => RunAtB(Gemm.Scalar.TransposedMultiplyAccumulate, c));
+    [Property(MaxTest = 200)]
+    public Property Transposed_multiply_accumulate_matches_the_exact_product_at_every_width() => Holds(Form.AtB);
 
     /// <summary>
-    /// Shapes beyond the property range: M past the row block (128), K past the depth block (256) and, for A·Bᵀ, N past
-    /// the rows of B walked per block (48·1024 / K), odd sizes everywhere, and N or K below one vector.
+    /// Shapes beyond the property range, "M, N, K": M around the row block (128), K around the depth block (256; 128 at
+    /// 512 bits) and, for A·Bᵀ, N past the rows of B walked per block (48·1024 / K); N around multiples of 4, 8 and 16
+    /// lanes (±1) and below one vector; odd sizes everywhere.
     /// </summary>
     public static TheoryData<int, int, int> LargerShapes => new()
     {
@@ -164,26 +155,98 @@ public class GemmTests
         { 130, 9, 3 },
         { 1, 384, 128 },
         { 64, 40, 257 },
+        { 127, 33, 255 },
+        { 129, 31, 256 },
+        { 128, 49, 129 },
+        { 13, 65, 127 },
+        { 9, 47, 128 },
+        { 11, 63, 513 },
+        { 70, 64, 64 },
     };
 
     [Theory]
     [MemberData(nameof(LargerShapes))]
-    public void Larger_shapes_match_the_exact_product(int m, int n, int k)
+    public void Larger_shapes_match_the_exact_product_at_every_width(int m, int n, int k)
     {
         foreach (bool accumulate in new[] { false, true })
-        {
-            var c = MakeCase(m, n, k, seed: m * 7919 + n * 31 + k, accumulate);
-            Assert.Null(RunABt(Gemm.MultiplyTransposed, c));
-            Assert.Null(RunABt(Gemm.Simd.MultiplyTransposed, c));
-            Assert.Null(RunABt(Gemm.Scalar.MultiplyTransposed, c));
-        }
+            Assert.Null(CheckAllWidths(Form.ABt, MakeCase(m, n, k, seed: m * 7919 + n * 31 + k, accumulate)));
         var d = MakeCase(m, n, k, seed: m + n + k, accumulate: true);
-        Assert.Null(RunAB(Gemm.MultiplyAccumulate, d));
-        Assert.Null(RunAB(Gemm.Simd.MultiplyAccumulate, d));
-        Assert.Null(RunAB(Gemm.Scalar.MultiplyAccumulate, d));
-        Assert.Null(RunAtB(Gemm.TransposedMultiplyAccumulate, d));
-        Assert.Null(RunAtB(Gemm.Simd.TransposedMultiplyAccumulate, d));
-        Assert.Null(RunAtB(Gemm.Scalar.TransposedMultiplyAccumulate, d));
+        Assert.Null(CheckAllWidths(Form.AB, d));
+        Assert.Null(CheckAllWidths(Form.AtB, d));
+    }
+
+    /// <summary>
+    /// Every element of the broadcast forms is a chain of fused multiply-adds over p in increasing order at every width,
+    /// tile and block, so all widths give the same bits (this is a property of the kernels' summation order, checked
+    /// here on top of the exact-product checks above).
+    /// </summary>
+    [Theory]
+    [InlineData(37, 45, 300)]
+    [InlineData(130, 67, 19)]
+    [InlineData(9, 16, 5)]
+    [InlineData(64, 384, 128)]
+    public void Broadcast_forms_give_the_same_bits_at_every_width(int m, int n, int k)
+    {
+        var c = MakeCase(m, n, k, seed: 77, accumulate: true);
+        foreach (var form in new[] { Form.AB, Form.AtB })
+        {
+            float[] scalar = Run(form, Width.Scalar, c, accumulate: true);
+            foreach (var width in WidthsFor(form, c))
+                Assert.True(scalar.AsSpan().SequenceEqual(Run(form, width, c, accumulate: true)), $"{form} at {width} differs from the scalar twin");
+        }
+    }
+
+    /// <summary>
+    /// The operands and the output copied to offsets 1..17 floats into larger buffers (every alignment of every width)
+    /// give the same bits as at offset 0, for every form and width: nothing in the kernels depends on the address.
+    /// </summary>
+    [Theory]
+    [InlineData(13, 37, 41)]
+    [InlineData(70, 50, 300)]
+    [InlineData(3, 17, 16)]
+    public void Results_are_the_same_bits_at_every_buffer_offset(int m, int n, int k)
+    {
+        var c = MakeCase(m, n, k, seed: 4242, accumulate: true);
+        foreach (var form in new[] { Form.ABt, Form.AB, Form.AtB })
+            foreach (var width in WidthsFor(form, c))
+            {
+                float[] reference = Run(form, width, c, accumulate: true);
+                for (int offset = 1; offset <= 17; offset++)
+                {
+                    float[] a = new float[c.A.Length + offset], b = new float[c.B.Length + offset], result = new float[c.C.Length + offset];
+                    c.A.CopyTo(a, offset);
+                    c.B.CopyTo(b, offset);
+                    c.C.CopyTo(result, offset);
+                    Span<float> cs = result.AsSpan(offset);
+                    ReadOnlySpan<float> asp = a.AsSpan(offset), bs = b.AsSpan(offset);
+                    switch (form)
+                    {
+                        case Form.ABt: Gemm.MultiplyTransposedAt(width, asp, m, k, bs, n, cs, accumulate: true); break;
+                        case Form.AB: Gemm.MultiplyAccumulateAt(width, asp, m, k, bs, n, cs); break;
+                        default: Gemm.TransposedMultiplyAccumulateAt(width, asp, k, m, bs, n, cs); break;
+                    }
+                    Assert.True(reference.AsSpan().SequenceEqual(cs), $"{form} at {width}, offset {offset}");
+                }
+            }
+    }
+
+    /// <summary>The row-tile choice covers every row count, and wastes at most 3 rows (a partly empty four-row tile).</summary>
+    [Theory]
+    [InlineData(6)]
+    [InlineData(8)]
+    public void Row_tiles_cover_every_row_count_with_little_waste(int wideRows)
+    {
+        for (int rows = 1; rows <= 128; rows++)
+        {
+            int computed = 0;
+            for (int left = rows; left > 0;)
+            {
+                int tile = Gemm.Kernel<ScalarFloat>.UseWideTile(left, wideRows) ? wideRows : 4;
+                computed += tile;
+                left -= tile;
+            }
+            Assert.InRange(computed - rows, 0, 3);
+        }
     }
 
     [Fact]
@@ -216,11 +279,14 @@ public class GemmTests
         float[] a = Enumerable.Repeat(1f, m * k).ToArray();
         float[] b = Enumerable.Repeat(0.5f, n * k).ToArray();
         b[2 * k + 7] = float.PositiveInfinity;
-        float[] c = new float[m * n];
-        Gemm.Simd.MultiplyTransposed(a, m, k, b, n, c, accumulate: false);
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-                Assert.Equal(j == 2 ? float.PositiveInfinity : 5.5f, c[i * n + j]);
+        foreach (var width in Widths.Fitting(k))
+        {
+            float[] c = new float[m * n];
+            Gemm.MultiplyTransposedAt(width, a, m, k, b, n, c, accumulate: false);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.Equal(j == 2 ? float.PositiveInfinity : 5.5f, c[i * n + j]);
+        }
     }
 
     [Fact]
@@ -250,22 +316,27 @@ public class GemmTests
     {
         // Shapes that take every path: row, column and depth tails, several depth blocks, and N, K below one vector.
         (int M, int N, int K)[] shapes = [(37, 45, 300), (130, 19, 7), (3, 5, 2), (64, 384, 128)];
-        var buffers = shapes.Select(s => (s, a: new float[s.M * s.K], b: new float[s.N * s.K], c: new float[s.M * s.N])).ToArray();
+        // The widths are listed before measuring (enumerating Widths.Fitting itself allocates).
+        var buffers = shapes.Select(s => (s, a: new float[s.M * s.K], b: new float[s.N * s.K], c: new float[s.M * s.N],
+            kWidths: Widths.Fitting(s.K).ToArray(), nWidths: Widths.Fitting(s.N).ToArray())).ToArray();
         void RunAll()
         {
-            foreach (var ((m, n, k), a, b, c) in buffers)
+            foreach (var ((m, n, k), a, b, c, kWidths, nWidths) in buffers)
             {
                 Gemm.MultiplyTransposed(a, m, k, b, n, c, accumulate: false);
                 Gemm.MultiplyTransposed(a, m, k, b, n, c, accumulate: true);
                 Gemm.MultiplyAccumulate(a, m, k, b, n, c);
                 Gemm.TransposedMultiplyAccumulate(a, k, m, b, n, c);
-                Gemm.Simd.MultiplyTransposed(a, m, k, b, n, c, accumulate: true);
-                Gemm.Simd.MultiplyAccumulate(a, m, k, b, n, c);
-                Gemm.Simd.TransposedMultiplyAccumulate(a, k, m, b, n, c);
+                foreach (var width in kWidths)
+                    Gemm.MultiplyTransposedAt(width, a, m, k, b, n, c, accumulate: true);
+                foreach (var width in nWidths)
+                {
+                    Gemm.MultiplyAccumulateAt(width, a, m, k, b, n, c);
+                    Gemm.TransposedMultiplyAccumulateAt(width, a, k, m, b, n, c);
+                }
             }
         }
         RunAll();
-        Assert.Equal(0, SimdRnn.Tests.Support.Allocations.Of(RunAll, 3));
-        _ = Vector<float>.Count;
+        Assert.Equal(0, Allocations.Of(RunAll, 3));
     }
 }

@@ -1,0 +1,508 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using SimdRnn.Kernels.Vectors;
+
+namespace SimdRnn.Kernels;
+
+public static partial class Gemm
+{
+    /// <summary>
+    /// The blocked GEMM kernels, written once for every width: the JIT compiles them once per
+    /// <typeparamref name="TVector"/>, and the scalar twin is the same code at <see cref="ScalarFloat"/>. Arguments are
+    /// assumed valid; the dot kernel needs <c>k ≥ Count</c> (or k = 0) and the broadcast kernels <c>n ≥ Count</c>
+    /// (or an empty product), which the callers' <see cref="VectorWidth.For"/> guarantees.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// <b>C += A·B and C += Aᵀ·B</b> (broadcast-A × vector-B): a micro-kernel keeps an R-row × 2-vector tile of C in
+    /// 2R vector registers and, for each p of the inner dimension, broadcasts the R values A(i..i+R, p) and multiplies
+    /// them into the 2 vectors B[p, j..j+2V) (2R independent FMA chains). The two forms differ only in the strides of
+    /// A. R is a per-width choice (<see cref="WideTileRows"/>): 6 rows (12 accumulators, 15 of 16 registers) below 512
+    /// bits, 8 rows (16 accumulators of AVX-512's 32 registers) at 512 bits. Four-row tiles take the rows that R-row
+    /// tiles would leave partly empty. Cache blocking: the inner dimension in blocks of <see cref="DepthBlock"/> so
+    /// the B sliver (DepthBlock × 2V floats, 16 KB) stays in L1 while every row tile reuses it; rows in blocks of
+    /// <see cref="RowBlock"/> so the A block stays in L2 while every column sliver reuses it. Column tails: one vector
+    /// at a time, the last one overlapping the previous and masked to its new lanes. Row tails: the missing rows
+    /// repeat the last row (they load, compute and store the same values as it). Every element of C is summed by
+    /// fused multiply-adds over p in increasing order whatever the width, the tile or the block, so these two kernels
+    /// give the same bits at every width and every buffer offset.
+    /// </para>
+    /// <para>
+    /// <b>C = A·Bᵀ</b> (dot products): both factors are read along contiguous rows, so a micro-kernel takes 2 rows of A
+    /// and 4 rows of B, keeps 8 vector accumulators, and reduces each group of 4 into 4 adjacent outputs at once
+    /// (<see cref="IFloatVector{TSelf}.AddLaneSums"/>). The inner-dimension tail is one overlapping vector with both
+    /// factors masked to the new lanes. B is walked in blocks of rows that fit in L2 (<see cref="DotBlockFloats"/>),
+    /// while 2 rows of A stay in L1 across a whole block.
+    /// </para>
+    /// </remarks>
+    internal static class Kernel<TVector> where TVector : struct, IFloatVector<TVector>
+    {
+        /// <summary>The floats of the packed B sliver: 16 KB, half of a 32 KB L1.</summary>
+        private const int PanelFloats = 4096;
+
+        /// <summary>The number of vectors of a B sliver (the columns of a micro-tile).</summary>
+        private const int SliverVectors = 2;
+
+        /// <summary>The inner-dimension block (kc) of the broadcast kernels: as deep as the 16 KB panel allows, at most 256.</summary>
+        internal static int DepthBlock => Math.Min(256, PanelFloats / (SliverVectors * TVector.Count));
+
+        /// <summary>The row block (mc) of the broadcast kernels.</summary>
+        internal const int RowBlock = 128;
+
+        /// <summary>Row blocks of more rows than this pack each B sliver into the stack panel.</summary>
+        internal const int PackRows = 8;
+
+        /// <summary>The number of floats of B (rows × K) walked per block by the dot kernel: 192 KB, within L2.</summary>
+        internal const int DotBlockFloats = 48 * 1024;
+
+        /// <summary>
+        /// The rows of the wide broadcast micro-tile at this width (2 vectors wide): 8 at 512 bits (16 accumulators of
+        /// 32 registers), else 6 (12 of 16). A constant the JIT folds per width.
+        /// </summary>
+        /// <remarks>
+        /// Chosen by an A/B probe on 2026-11-30 (Zen 4, 2 cores shared with other jobs at load ≈ 30: best of 15 alternating
+        /// rounds, one process, so only the ordering within the run means anything). At 512 bits on 4096×64×384
+        /// (M×K×N): 8×2 ran at 65 and 63 GFLOP/s (A·B, Aᵀ·B), 6×2 at 58–61 and 56–58, 12×2 at 63 and 66–67; on
+        /// 4096×512×1536 8×2 and 12×2 were ≈ 10 % ahead of 6×2; on 64×128×384 and 64×128×512 all three tied (≈ 105,
+        /// 12×2 a little behind). 8×2 takes fewer registers than 12×2 for the same result. At 256 bits 6×2 beat 4×2 on
+        /// every shape (51 against 43, 103 against 97, 94 against 92, 31 against 28 GFLOP/s).
+        /// </remarks>
+        internal static int WideTileRows => TVector.Count == 16 ? 8 : 6;
+
+        // ------------------------------------------------------------------ C = A·Bᵀ
+
+        /// <summary>C[i,j] = (accumulate ? C[i,j] : 0) + Σ_p A[i,p]·B[j,p].</summary>
+        public static void MultiplyTransposed(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate)
+        {
+            if (m == 0 || n == 0) return;
+            if (k == 0)
+            {
+                // The empty sum: an overwrite gives zeros, an accumulate changes nothing.
+                if (!accumulate) c.Slice(0, m * n).Clear();
+                return;
+            }
+            ref float aRef = ref MemoryMarshal.GetReference(a);
+            ref float bRef = ref MemoryMarshal.GetReference(b);
+            ref float cRef = ref MemoryMarshal.GetReference(c);
+            TVector depthTail = TVector.TailMask(k);
+            int blockRows = Math.Max(4, DotBlockFloats / k & ~3);
+            for (int j0 = 0; j0 < n; j0 += blockRows)
+            {
+                int jEnd = Math.Min(n, j0 + blockRows);
+                int i = 0;
+                for (; i <= m - 2; i += 2)
+                {
+                    ref float a0 = ref Unsafe.Add(ref aRef, (nint)i * k);
+                    ref float c0 = ref Unsafe.Add(ref cRef, (nint)i * n);
+                    for (int j = j0; j < jEnd; j += 4)
+                        DotTile2x4(ref a0, k, ref bRef, j, n - 1, depthTail, ref Unsafe.Add(ref c0, j), n, Math.Min(4, jEnd - j), accumulate);
+                }
+                if (i < m)
+                {
+                    // The last row when m is odd.
+                    ref float a0 = ref Unsafe.Add(ref aRef, (nint)i * k);
+                    ref float c0 = ref Unsafe.Add(ref cRef, (nint)i * n);
+                    for (int j = j0; j < jEnd; j += 4)
+                        DotTile1x4(ref a0, k, ref bRef, j, n - 1, depthTail, ref Unsafe.Add(ref c0, j), Math.Min(4, jEnd - j), accumulate);
+                }
+            }
+        }
+
+        /// <summary>
+        /// C[r, j + t] = (accumulate ? C : 0) + Σ_p A[r, p]·B[j + t, p] for the rows r of A at <paramref name="a0"/> and
+        /// the next one, and t &lt; <paramref name="width"/> ≤ 4 (rows of B past <paramref name="lastB"/> repeat it; they
+        /// are computed, not stored).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void DotTile2x4(ref float a0, int k, ref float b, int j, int lastB, TVector depthTail, ref float c0, int ldc, int width, bool accumulate)
+        {
+            ref float a1 = ref Unsafe.Add(ref a0, k);
+            ref float b0 = ref Unsafe.Add(ref b, (nint)j * k);
+            ref float b1 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 1, lastB) * k);
+            ref float b2 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 2, lastB) * k);
+            ref float b3 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 3, lastB) * k);
+            TVector d00 = default, d01 = default, d02 = default, d03 = default;
+            TVector d10 = default, d11 = default, d12 = default, d13 = default;
+            nuint step = (nuint)TVector.Count, end = (nuint)(k - TVector.Count);
+            nuint p = 0;
+            for (; p <= end; p += step)
+            {
+                // d_rt += A[r, p..p+V) ⊙ B[t, p..p+V)
+                TVector x0 = TVector.Load(ref a0, p), x1 = TVector.Load(ref a1, p);
+                TVector y = TVector.Load(ref b0, p);
+                d00 = TVector.MultiplyAdd(x0, y, d00); d10 = TVector.MultiplyAdd(x1, y, d10);
+                y = TVector.Load(ref b1, p);
+                d01 = TVector.MultiplyAdd(x0, y, d01); d11 = TVector.MultiplyAdd(x1, y, d11);
+                y = TVector.Load(ref b2, p);
+                d02 = TVector.MultiplyAdd(x0, y, d02); d12 = TVector.MultiplyAdd(x1, y, d12);
+                y = TVector.Load(ref b3, p);
+                d03 = TVector.MultiplyAdd(x0, y, d03); d13 = TVector.MultiplyAdd(x1, y, d13);
+            }
+            if (p < (nuint)k)
+            {
+                // One overlapping vector over the last V elements; both factors are zeroed in the lanes already summed
+                // (zeroing both keeps an infinity there from turning 0·∞ into NaN).
+                TVector x0 = TVector.Load(ref a0, end) & depthTail, x1 = TVector.Load(ref a1, end) & depthTail;
+                TVector y = TVector.Load(ref b0, end) & depthTail;
+                d00 = TVector.MultiplyAdd(x0, y, d00); d10 = TVector.MultiplyAdd(x1, y, d10);
+                y = TVector.Load(ref b1, end) & depthTail;
+                d01 = TVector.MultiplyAdd(x0, y, d01); d11 = TVector.MultiplyAdd(x1, y, d11);
+                y = TVector.Load(ref b2, end) & depthTail;
+                d02 = TVector.MultiplyAdd(x0, y, d02); d12 = TVector.MultiplyAdd(x1, y, d12);
+                y = TVector.Load(ref b3, end) & depthTail;
+                d03 = TVector.MultiplyAdd(x0, y, d03); d13 = TVector.MultiplyAdd(x1, y, d13);
+            }
+            StoreSums(d00, d01, d02, d03, ref c0, width, accumulate);
+            StoreSums(d10, d11, d12, d13, ref Unsafe.Add(ref c0, ldc), width, accumulate);
+        }
+
+        /// <summary><see cref="DotTile2x4"/> for one row of A.</summary>
+        private static void DotTile1x4(ref float a0, int k, ref float b, int j, int lastB, TVector depthTail, ref float c0, int width, bool accumulate)
+        {
+            ref float b0 = ref Unsafe.Add(ref b, (nint)j * k);
+            ref float b1 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 1, lastB) * k);
+            ref float b2 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 2, lastB) * k);
+            ref float b3 = ref Unsafe.Add(ref b, (nint)Math.Min(j + 3, lastB) * k);
+            TVector d0 = default, d1 = default, d2 = default, d3 = default;
+            nuint step = (nuint)TVector.Count, end = (nuint)(k - TVector.Count);
+            nuint p = 0;
+            for (; p <= end; p += step)
+            {
+                // d_t += A[p..p+V) ⊙ B[t, p..p+V)
+                TVector x0 = TVector.Load(ref a0, p);
+                d0 = TVector.MultiplyAdd(x0, TVector.Load(ref b0, p), d0);
+                d1 = TVector.MultiplyAdd(x0, TVector.Load(ref b1, p), d1);
+                d2 = TVector.MultiplyAdd(x0, TVector.Load(ref b2, p), d2);
+                d3 = TVector.MultiplyAdd(x0, TVector.Load(ref b3, p), d3);
+            }
+            if (p < (nuint)k)
+            {
+                TVector x0 = TVector.Load(ref a0, end) & depthTail;
+                d0 = TVector.MultiplyAdd(x0, TVector.Load(ref b0, end) & depthTail, d0);
+                d1 = TVector.MultiplyAdd(x0, TVector.Load(ref b1, end) & depthTail, d1);
+                d2 = TVector.MultiplyAdd(x0, TVector.Load(ref b2, end) & depthTail, d2);
+                d3 = TVector.MultiplyAdd(x0, TVector.Load(ref b3, end) & depthTail, d3);
+            }
+            StoreSums(d0, d1, d2, d3, ref c0, width, accumulate);
+        }
+
+        /// <summary>c[t] = (accumulate ? c[t] : 0) + Σ_lanes d_t for t &lt; <paramref name="width"/> ≤ 4.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StoreSums(TVector d0, TVector d1, TVector d2, TVector d3, ref float c, int width, bool accumulate)
+        {
+            if (width == 4 && accumulate)
+            {
+                TVector.AddLaneSums(d0, d1, d2, d3, ref c);
+                return;
+            }
+            FourFloats sums = default;
+            TVector.AddLaneSums(d0, d1, d2, d3, ref sums[0]);
+            for (int t = 0; t < width; t++)
+                Unsafe.Add(ref c, t) = accumulate ? Unsafe.Add(ref c, t) + sums[t] : sums[t];
+        }
+
+        // ------------------------------------------------------------------ C += A·B, C += Aᵀ·B
+
+        /// <summary>C[i,j] += Σ_p A[i,p]·B[p,j].</summary>
+        public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
+        {
+            if (m == 0 || n == 0 || k == 0) return;
+            // A(i, p) = a[i·k + p]
+            BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c));
+        }
+
+        /// <summary>C[i,j] += Σ_p A[p,i]·B[p,j].</summary>
+        public static void TransposedMultiplyAccumulate(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c)
+        {
+            if (m == 0 || n == 0 || k == 0) return;
+            // A(i, p) = a[p·m + i]
+            BroadcastProduct(ref MemoryMarshal.GetReference(a), 1, m, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c));
+        }
+
+        /// <summary>
+        /// True when the next row tile of a row block with <paramref name="left"/> rows left should be the wide one
+        /// (<paramref name="rows"/> rows) rather than a four-row one: always from rows + 4 rows left on, and near the end
+        /// whichever wastes fewer repeated rows (ties to the wide tile). With 6 rows: 8 rows left go as 4 + 4, 7 as
+        /// 4 + 4 (one repeated), 9 as 6 + 4 (one repeated), 5 as one 6 (one repeated).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static bool UseWideTile(int left, int rows)
+        {
+            if (left <= 4) return false;
+            if (left >= rows + 4) return true;
+            // The wide tile then at most one four-row tile, against four-row tiles only.
+            int wideWaste = left <= rows ? rows - left : rows + 4 - left;
+            int narrowWaste = (4 - left % 4) % 4;
+            return wideWaste <= narrowWaste;
+        }
+
+        /// <summary>
+        /// C[i, j] += Σ_p A(i, p)·B[p, j] with A(i, p) = a[i·rowStride + p·depthStride], B row-major k × n,
+        /// C row-major m × n, n ≥ Count.
+        /// </summary>
+        private static void BroadcastProduct(ref float a, nint rowStride, nint depthStride, int m, int k, ref float b, int n, ref float c)
+        {
+            int count = TVector.Count, wide = SliverVectors * count, depthBlock = DepthBlock, tileRows = WideTileRows;
+            TVector columnTail = TVector.TailMask(n);
+            TVector allLanes = TVector.GreaterThanOrEqual(TVector.Zero, TVector.Zero);
+            Span<float> panel = stackalloc float[PanelFloats];
+            ref float panelRef = ref MemoryMarshal.GetReference(panel);
+            for (int p0 = 0; p0 < k; p0 += depthBlock)
+            {
+                int kc = Math.Min(depthBlock, k - p0);
+                ref float aBlock = ref Unsafe.Add(ref a, p0 * depthStride);
+                ref float bBlock = ref Unsafe.Add(ref b, (nint)p0 * n);
+                for (int i0 = 0; i0 < m; i0 += RowBlock)
+                {
+                    int iEnd = Math.Min(m, i0 + RowBlock);
+                    // Packing a sliver costs one copy of it and pays back from a few row tiles on.
+                    bool pack = iEnd - i0 > PackRows;
+                    int j = 0;
+                    for (; j <= n - wide; j += wide)
+                    {
+                        scoped ref float sliver = ref Unsafe.Add(ref bBlock, j);
+                        nint ldb = n;
+                        if (pack)
+                        {
+                            // panel[p·2V + t] = B[p0 + p, j + t]: the sliver contiguous, so its rows cannot collide in L1
+                            // (rows n floats apart do when n·4 is a multiple of a large power of two).
+                            for (int p = 0; p < kc; p++)
+                            {
+                                ref float row = ref Unsafe.Add(ref sliver, (nint)p * n);
+                                TVector.Store(TVector.Load(ref row, 0), ref panelRef, (nuint)(p * wide));
+                                TVector.Store(TVector.Load(ref row, (nuint)count), ref panelRef, (nuint)(p * wide + count));
+                            }
+                            sliver = ref panelRef;
+                            ldb = wide;
+                        }
+                        ref float cSliver = ref Unsafe.Add(ref c, j);
+                        for (int i = i0; i < iEnd;)
+                        {
+                            if (UseWideTile(iEnd - i, tileRows))
+                            {
+                                if (tileRows == 8) Tile8x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, ldb, kc, ref cSliver, n);
+                                else Tile6x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, ldb, kc, ref cSliver, n);
+                                i += tileRows;
+                            }
+                            else
+                            {
+                                Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, ldb, kc, ref cSliver, n);
+                                i += 4;
+                            }
+                        }
+                    }
+                    if (j <= n - count)
+                    {
+                        // One whole vector of columns left.
+                        for (int i = i0; i < iEnd; i += 4)
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), n, kc, ref Unsafe.Add(ref c, j), n, allLanes);
+                        j += count;
+                    }
+                    if (j < n)
+                    {
+                        // The last vector overlaps the one before; only its new lanes are written.
+                        int lastColumn = n - count;
+                        for (int i = i0; i < iEnd; i += 4)
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, lastColumn), n, kc, ref Unsafe.Add(ref c, lastColumn), n, columnTail);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+3 (rows past <paramref name="lastRow"/>
+        /// repeat it: they load, compute and store the same values as it), in 8 accumulators.
+        /// </summary>
+        private static void Tile4x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc)
+        {
+            nuint v = (nuint)TVector.Count;
+            int r1 = Math.Min(i + 1, lastRow), r2 = Math.Min(i + 2, lastRow), r3 = Math.Min(i + 3, lastRow);
+            nint a0 = i * rowStride, a1 = r1 * rowStride, a2 = r2 * rowStride, a3 = r3 * rowStride;
+            ref float c0 = ref Unsafe.Add(ref c, i * ldc);
+            ref float c1 = ref Unsafe.Add(ref c, r1 * ldc);
+            ref float c2 = ref Unsafe.Add(ref c, r2 * ldc);
+            ref float c3 = ref Unsafe.Add(ref c, r3 * ldc);
+            TVector c00 = TVector.Load(ref c0, 0), c01 = TVector.Load(ref c0, v);
+            TVector c10 = TVector.Load(ref c1, 0), c11 = TVector.Load(ref c1, v);
+            TVector c20 = TVector.Load(ref c2, 0), c21 = TVector.Load(ref c2, v);
+            TVector c30 = TVector.Load(ref c3, 0), c31 = TVector.Load(ref c3, v);
+            ref float ap = ref a;
+            ref float bp = ref b;
+            for (int p = 0; p < kc; p++)
+            {
+                // C[r, :] += A(r, p) · B[p, :]
+                TVector b0 = TVector.Load(ref bp, 0), b1 = TVector.Load(ref bp, v);
+                TVector x = TVector.Create(Unsafe.Add(ref ap, a0));
+                c00 = TVector.MultiplyAdd(x, b0, c00); c01 = TVector.MultiplyAdd(x, b1, c01);
+                x = TVector.Create(Unsafe.Add(ref ap, a1));
+                c10 = TVector.MultiplyAdd(x, b0, c10); c11 = TVector.MultiplyAdd(x, b1, c11);
+                x = TVector.Create(Unsafe.Add(ref ap, a2));
+                c20 = TVector.MultiplyAdd(x, b0, c20); c21 = TVector.MultiplyAdd(x, b1, c21);
+                x = TVector.Create(Unsafe.Add(ref ap, a3));
+                c30 = TVector.MultiplyAdd(x, b0, c30); c31 = TVector.MultiplyAdd(x, b1, c31);
+                ap = ref Unsafe.Add(ref ap, depthStride);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            // Rows 3, 2, 1 first: a repeated row is stored last by row i itself, with the same value.
+            TVector.Store(c30, ref c3, 0); TVector.Store(c31, ref c3, v);
+            TVector.Store(c20, ref c2, 0); TVector.Store(c21, ref c2, v);
+            TVector.Store(c10, ref c1, 0); TVector.Store(c11, ref c1, v);
+            TVector.Store(c00, ref c0, 0); TVector.Store(c01, ref c0, v);
+        }
+
+        /// <summary>
+        /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+5 (rows past <paramref name="lastRow"/>
+        /// repeat it), in 12 accumulators: 12 independent FMA chains per 2 loads of B and 6 broadcasts of A.
+        /// </summary>
+        private static void Tile6x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc)
+        {
+            nuint v = (nuint)TVector.Count;
+            int r1 = Math.Min(i + 1, lastRow), r2 = Math.Min(i + 2, lastRow), r3 = Math.Min(i + 3, lastRow);
+            int r4 = Math.Min(i + 4, lastRow), r5 = Math.Min(i + 5, lastRow);
+            nint a0 = i * rowStride, a1 = r1 * rowStride, a2 = r2 * rowStride, a3 = r3 * rowStride, a4 = r4 * rowStride, a5 = r5 * rowStride;
+            ref float c0 = ref Unsafe.Add(ref c, i * ldc);
+            ref float c1 = ref Unsafe.Add(ref c, r1 * ldc);
+            ref float c2 = ref Unsafe.Add(ref c, r2 * ldc);
+            ref float c3 = ref Unsafe.Add(ref c, r3 * ldc);
+            ref float c4 = ref Unsafe.Add(ref c, r4 * ldc);
+            ref float c5 = ref Unsafe.Add(ref c, r5 * ldc);
+            TVector c00 = TVector.Load(ref c0, 0), c01 = TVector.Load(ref c0, v);
+            TVector c10 = TVector.Load(ref c1, 0), c11 = TVector.Load(ref c1, v);
+            TVector c20 = TVector.Load(ref c2, 0), c21 = TVector.Load(ref c2, v);
+            TVector c30 = TVector.Load(ref c3, 0), c31 = TVector.Load(ref c3, v);
+            TVector c40 = TVector.Load(ref c4, 0), c41 = TVector.Load(ref c4, v);
+            TVector c50 = TVector.Load(ref c5, 0), c51 = TVector.Load(ref c5, v);
+            ref float ap = ref a;
+            ref float bp = ref b;
+            for (int p = 0; p < kc; p++)
+            {
+                // C[r, :] += A(r, p) · B[p, :]
+                TVector b0 = TVector.Load(ref bp, 0), b1 = TVector.Load(ref bp, v);
+                TVector x = TVector.Create(Unsafe.Add(ref ap, a0));
+                c00 = TVector.MultiplyAdd(x, b0, c00); c01 = TVector.MultiplyAdd(x, b1, c01);
+                x = TVector.Create(Unsafe.Add(ref ap, a1));
+                c10 = TVector.MultiplyAdd(x, b0, c10); c11 = TVector.MultiplyAdd(x, b1, c11);
+                x = TVector.Create(Unsafe.Add(ref ap, a2));
+                c20 = TVector.MultiplyAdd(x, b0, c20); c21 = TVector.MultiplyAdd(x, b1, c21);
+                x = TVector.Create(Unsafe.Add(ref ap, a3));
+                c30 = TVector.MultiplyAdd(x, b0, c30); c31 = TVector.MultiplyAdd(x, b1, c31);
+                x = TVector.Create(Unsafe.Add(ref ap, a4));
+                c40 = TVector.MultiplyAdd(x, b0, c40); c41 = TVector.MultiplyAdd(x, b1, c41);
+                x = TVector.Create(Unsafe.Add(ref ap, a5));
+                c50 = TVector.MultiplyAdd(x, b0, c50); c51 = TVector.MultiplyAdd(x, b1, c51);
+                ap = ref Unsafe.Add(ref ap, depthStride);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            // Rows 5 down to 1 first: a repeated row is stored last by row i itself, with the same value.
+            TVector.Store(c50, ref c5, 0); TVector.Store(c51, ref c5, v);
+            TVector.Store(c40, ref c4, 0); TVector.Store(c41, ref c4, v);
+            TVector.Store(c30, ref c3, 0); TVector.Store(c31, ref c3, v);
+            TVector.Store(c20, ref c2, 0); TVector.Store(c21, ref c2, v);
+            TVector.Store(c10, ref c1, 0); TVector.Store(c11, ref c1, v);
+            TVector.Store(c00, ref c0, 0); TVector.Store(c01, ref c0, v);
+        }
+
+        /// <summary>
+        /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+7 (rows past <paramref name="lastRow"/>
+        /// repeat it), in 16 accumulators: with the 2 B vectors and the broadcast, 19 of AVX-512's 32 registers.
+        /// </summary>
+        private static void Tile8x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc)
+        {
+            nuint v = (nuint)TVector.Count;
+            int r1 = Math.Min(i + 1, lastRow), r2 = Math.Min(i + 2, lastRow), r3 = Math.Min(i + 3, lastRow);
+            int r4 = Math.Min(i + 4, lastRow), r5 = Math.Min(i + 5, lastRow), r6 = Math.Min(i + 6, lastRow), r7 = Math.Min(i + 7, lastRow);
+            nint a0 = i * rowStride, a1 = r1 * rowStride, a2 = r2 * rowStride, a3 = r3 * rowStride;
+            nint a4 = r4 * rowStride, a5 = r5 * rowStride, a6 = r6 * rowStride, a7 = r7 * rowStride;
+            ref float c0 = ref Unsafe.Add(ref c, i * ldc);
+            ref float c1 = ref Unsafe.Add(ref c, r1 * ldc);
+            ref float c2 = ref Unsafe.Add(ref c, r2 * ldc);
+            ref float c3 = ref Unsafe.Add(ref c, r3 * ldc);
+            ref float c4 = ref Unsafe.Add(ref c, r4 * ldc);
+            ref float c5 = ref Unsafe.Add(ref c, r5 * ldc);
+            ref float c6 = ref Unsafe.Add(ref c, r6 * ldc);
+            ref float c7 = ref Unsafe.Add(ref c, r7 * ldc);
+            TVector c00 = TVector.Load(ref c0, 0), c01 = TVector.Load(ref c0, v);
+            TVector c10 = TVector.Load(ref c1, 0), c11 = TVector.Load(ref c1, v);
+            TVector c20 = TVector.Load(ref c2, 0), c21 = TVector.Load(ref c2, v);
+            TVector c30 = TVector.Load(ref c3, 0), c31 = TVector.Load(ref c3, v);
+            TVector c40 = TVector.Load(ref c4, 0), c41 = TVector.Load(ref c4, v);
+            TVector c50 = TVector.Load(ref c5, 0), c51 = TVector.Load(ref c5, v);
+            TVector c60 = TVector.Load(ref c6, 0), c61 = TVector.Load(ref c6, v);
+            TVector c70 = TVector.Load(ref c7, 0), c71 = TVector.Load(ref c7, v);
+            ref float ap = ref a;
+            ref float bp = ref b;
+            for (int p = 0; p < kc; p++)
+            {
+                // C[r, :] += A(r, p) · B[p, :]
+                TVector b0 = TVector.Load(ref bp, 0), b1 = TVector.Load(ref bp, v);
+                TVector x = TVector.Create(Unsafe.Add(ref ap, a0));
+                c00 = TVector.MultiplyAdd(x, b0, c00); c01 = TVector.MultiplyAdd(x, b1, c01);
+                x = TVector.Create(Unsafe.Add(ref ap, a1));
+                c10 = TVector.MultiplyAdd(x, b0, c10); c11 = TVector.MultiplyAdd(x, b1, c11);
+                x = TVector.Create(Unsafe.Add(ref ap, a2));
+                c20 = TVector.MultiplyAdd(x, b0, c20); c21 = TVector.MultiplyAdd(x, b1, c21);
+                x = TVector.Create(Unsafe.Add(ref ap, a3));
+                c30 = TVector.MultiplyAdd(x, b0, c30); c31 = TVector.MultiplyAdd(x, b1, c31);
+                x = TVector.Create(Unsafe.Add(ref ap, a4));
+                c40 = TVector.MultiplyAdd(x, b0, c40); c41 = TVector.MultiplyAdd(x, b1, c41);
+                x = TVector.Create(Unsafe.Add(ref ap, a5));
+                c50 = TVector.MultiplyAdd(x, b0, c50); c51 = TVector.MultiplyAdd(x, b1, c51);
+                x = TVector.Create(Unsafe.Add(ref ap, a6));
+                c60 = TVector.MultiplyAdd(x, b0, c60); c61 = TVector.MultiplyAdd(x, b1, c61);
+                x = TVector.Create(Unsafe.Add(ref ap, a7));
+                c70 = TVector.MultiplyAdd(x, b0, c70); c71 = TVector.MultiplyAdd(x, b1, c71);
+                ap = ref Unsafe.Add(ref ap, depthStride);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            // Rows 7 down to 1 first: a repeated row is stored last by row i itself, with the same value.
+            TVector.Store(c70, ref c7, 0); TVector.Store(c71, ref c7, v);
+            TVector.Store(c60, ref c6, 0); TVector.Store(c61, ref c6, v);
+            TVector.Store(c50, ref c5, 0); TVector.Store(c51, ref c5, v);
+            TVector.Store(c40, ref c4, 0); TVector.Store(c41, ref c4, v);
+            TVector.Store(c30, ref c3, 0); TVector.Store(c31, ref c3, v);
+            TVector.Store(c20, ref c2, 0); TVector.Store(c21, ref c2, v);
+            TVector.Store(c10, ref c1, 0); TVector.Store(c11, ref c1, v);
+            TVector.Store(c00, ref c0, 0); TVector.Store(c01, ref c0, v);
+        }
+
+        /// <summary>
+        /// C[r, 0..V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..V) for the rows r = i..i+3 (as <see cref="Tile4x2"/>), writing only
+        /// the lanes set in <paramref name="store"/> (the others keep their old value).
+        /// </summary>
+        private static void Tile4x1(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc, TVector store)
+        {
+            int r1 = Math.Min(i + 1, lastRow), r2 = Math.Min(i + 2, lastRow), r3 = Math.Min(i + 3, lastRow);
+            nint a0 = i * rowStride, a1 = r1 * rowStride, a2 = r2 * rowStride, a3 = r3 * rowStride;
+            ref float c0 = ref Unsafe.Add(ref c, i * ldc);
+            ref float c1 = ref Unsafe.Add(ref c, r1 * ldc);
+            ref float c2 = ref Unsafe.Add(ref c, r2 * ldc);
+            ref float c3 = ref Unsafe.Add(ref c, r3 * ldc);
+            TVector o0 = TVector.Load(ref c0, 0), o1 = TVector.Load(ref c1, 0), o2 = TVector.Load(ref c2, 0), o3 = TVector.Load(ref c3, 0);
+            TVector s0 = o0, s1 = o1, s2 = o2, s3 = o3;
+            ref float ap = ref a;
+            ref float bp = ref b;
+            for (int p = 0; p < kc; p++)
+            {
+                // C[r, :] += A(r, p) · B[p, :]
+                TVector bv = TVector.Load(ref bp, 0);
+                s0 = TVector.MultiplyAdd(TVector.Create(Unsafe.Add(ref ap, a0)), bv, s0);
+                s1 = TVector.MultiplyAdd(TVector.Create(Unsafe.Add(ref ap, a1)), bv, s1);
+                s2 = TVector.MultiplyAdd(TVector.Create(Unsafe.Add(ref ap, a2)), bv, s2);
+                s3 = TVector.MultiplyAdd(TVector.Create(Unsafe.Add(ref ap, a3)), bv, s3);
+                ap = ref Unsafe.Add(ref ap, depthStride);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            TVector.Store(TVector.ConditionalSelect(store, s3, o3), ref c3, 0);
+            TVector.Store(TVector.ConditionalSelect(store, s2, o2), ref c2, 0);
+            TVector.Store(TVector.ConditionalSelect(store, s1, o1), ref c1, 0);
+            TVector.Store(TVector.ConditionalSelect(store, s0, o0), ref c0, 0);
+        }
+    }
+
+    /// <summary>Four floats on the stack: the lane sums of a dot tile's partial last group of columns.</summary>
+    [InlineArray(4)]
+    private struct FourFloats
+    {
+        private float _element;
+    }
+}
