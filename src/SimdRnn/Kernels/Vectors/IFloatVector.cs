@@ -90,8 +90,8 @@ internal interface IFloatVector<TSelf> where TSelf : struct, IFloatVector<TSelf>
 
     /// <summary>
     /// The mask of the last, overlapping vector of a span of <paramref name="length"/> ≥ Count elements whose first
-    /// <c>length − length % Count</c> elements were done already: the lanes that are new (all of them when Count
-    /// divides <paramref name="length"/>).
+    /// <c>length − length % Count</c> elements were done already: the lanes that are new (none when Count divides
+    /// <paramref name="length"/>: then there is no tail, and callers skip it).
     /// </summary>
     static abstract TSelf TailMask(int length);
 
