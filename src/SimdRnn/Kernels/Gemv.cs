@@ -81,6 +81,7 @@ public static partial class Gemv
     /// <summary><see cref="MultiplyAccumulate"/> without the checks, at <paramref name="width"/> (whose lanes must fit a row).</summary>
     internal static void MultiplyAccumulateAt(Width width, ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
     {
+        if (rows == 0 || cols == 0) return; // nothing to add (and no tail vector to form from an empty row)
         var call = new MultiplyAccumulateCall(w, rows, cols, x, y);
         VectorWidth.Run(width, ref call);
     }
@@ -92,6 +93,7 @@ public static partial class Gemv
     /// <summary><see cref="MultiplyTransposedAccumulate"/> without the checks, at <paramref name="width"/>.</summary>
     internal static void MultiplyTransposedAccumulateAt(Width width, ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
     {
+        if (rows == 0 || cols == 0) return; // nothing to add (and no tail vector to form from an empty row)
         var call = new MultiplyTransposedCall(w, rows, cols, x, y);
         VectorWidth.Run(width, ref call);
     }
@@ -103,6 +105,7 @@ public static partial class Gemv
     /// <summary><see cref="AddOuterProduct"/> without the checks, at <paramref name="width"/>.</summary>
     internal static void AddOuterProductAt(Width width, Span<float> g, int rows, int cols, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
+        if (rows == 0 || cols == 0) return; // nothing to add (and no tail vector to form from an empty row)
         var call = new OuterProductCall(g, rows, cols, a, b);
         VectorWidth.Run(width, ref call);
     }
