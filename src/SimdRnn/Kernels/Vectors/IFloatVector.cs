@@ -100,6 +100,19 @@ internal interface IFloatVector<TSelf> where TSelf : struct, IFloatVector<TSelf>
     /// shifted left by 23 plus the bits of 1f.
     /// </summary>
     static abstract TSelf PowerOfTwoFromRounded(TSelf t);
+
+    /// <summary>
+    /// Loads <see cref="Count"/> bfloat16 values (their raw bits) from <c>source + offset</c> and widens them exactly to
+    /// float: each lane's bits are the 16 bits shifted left by 16 (no alignment needed, no bounds check; reads
+    /// <see cref="Count"/> ushorts and no more).
+    /// </summary>
+    static abstract TSelf LoadBFloat16(ref ushort source, nuint offset);
+
+    /// <summary>
+    /// Loads <see cref="Count"/> signed bytes from <c>source + offset</c>, each sign-extended and converted exactly to
+    /// float (no alignment needed, no bounds check; reads <see cref="Count"/> bytes and no more).
+    /// </summary>
+    static abstract TSelf LoadInt8(ref sbyte source, nuint offset);
 }
 
 /// <summary>Span helpers shared by the width-generic drivers.</summary>
