@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -504,6 +506,30 @@ public sealed class ReducedPrecisionGemvTests
         Assert.Equal("cols", Assert.Throws<ArgumentOutOfRangeException>(() => Gemv.MultiplyAccumulateInt8([], [], 0, -1, [], [])).ParamName);
         Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => WeightQuantization.QuantizeRows([], -2, 3, [], [])).ParamName);
     }
+
+    /// <summary>The aligned buffers the reduced weights live in start on a 64-byte boundary and copy their values.</summary>
+    [Fact]
+    public void AlignedBuffersStartOnCacheLines()
+    {
+        for (int length = 0; length < 70; length += 7)
+        {
+            var bits = new AlignedBuffer<ushort>(Enumerable.Range(0, length).Select(k => (ushort)(k * 3)).ToArray());
+            var q = new AlignedBuffer<sbyte>(Enumerable.Range(0, length).Select(k => (sbyte)(k - 35)).ToArray());
+            Assert.Equal(length, bits.Length);
+            Assert.Equal(length, q.Length);
+            Assert.Equal(Enumerable.Range(0, length).Select(k => (ushort)(k * 3)), bits.Span.ToArray());
+            Assert.Equal(Enumerable.Range(0, length).Select(k => (sbyte)(k - 35)), q.Span.ToArray());
+            if (length > 0)
+            {
+                Assert.Equal(0, Address(ref MemoryMarshal.GetReference(bits.Span)) % 64);
+                Assert.Equal(0, Address(ref MemoryMarshal.GetReference(q.Span)) % 64);
+            }
+        }
+    }
+
+    /// <summary>The address of <paramref name="element"/> (the buffers are pinned, so it stays put).</summary>
+    private static long Address<T>(ref T element) =>
+        (long)Unsafe.ByteOffset(ref Unsafe.NullRef<byte>(), ref Unsafe.As<T, byte>(ref element));
 
     [Fact]
     public void KernelsDoNotAllocate()
