@@ -385,8 +385,9 @@ public sealed class ReducedPrecisionGemvTests
     // ---------------------------------------------------------------- non-finite values through the kernels
 
     /// <summary>
-    /// bf16 propagates non-finite master weights: +∞, NaN and −∞ in three rows (one in a column the overlapping tail
-    /// vector re-reads) reach exactly those rows' outputs at every width, and the other rows stay finite and correct.
+    /// bf16 propagates non-finite master weights: ±∞ and NaN in four rows (in the 8-, 4- and 1-row passes, three in
+    /// columns the overlapping tail vector re-reads) reach exactly those rows' outputs at every width, and the other
+    /// rows stay finite.
     /// </summary>
     [Fact]
     public void BFloat16PropagatesNonFiniteWeights()
@@ -395,9 +396,12 @@ public sealed class ReducedPrecisionGemvTests
         var w = new float[rows * cols];
         for (int k = 0; k < w.Length; k++) w[k] = 0.5f + (k % 5) * 0.25f;
         float[] x = Enumerable.Repeat(1f, cols).ToArray();
-        w[1 * cols + 0] = float.PositiveInfinity;
-        w[3 * cols + 3] = float.NaN;              // a column the tail vector overlaps but does not own (at the widest width)
-        w[10 * cols + cols - 1] = float.NegativeInfinity; // the last column, in the 1-row pass
+        // Columns 3 and 4 are re-read by the overlapping tail vector at the widest width without being its own: an
+        // unmasked W lane there would turn ±∞ into ±∞ + (±∞)·0 = NaN.
+        w[1 * cols + 3] = float.PositiveInfinity;  // the 8-row pass
+        w[5 * cols + 0] = float.NaN;
+        w[9 * cols + 4] = float.NegativeInfinity;  // the 4-row pass
+        w[12 * cols + 3] = float.PositiveInfinity; // the 1-row pass
         var bits = new ushort[w.Length];
         WeightQuantization.ToBFloat16(w, bits);
 
@@ -409,9 +413,9 @@ public sealed class ReducedPrecisionGemvTests
             {
                 switch (i)
                 {
-                    case 1: Assert.Equal(float.PositiveInfinity, y[i]); break;
-                    case 3: Assert.True(float.IsNaN(y[i]), $"row 3 at {width}: {y[i]}"); break;
-                    case 10: Assert.Equal(float.NegativeInfinity, y[i]); break;
+                    case 1 or 12: Assert.Equal(float.PositiveInfinity, y[i]); break;
+                    case 5: Assert.True(float.IsNaN(y[i]), $"row 5 at {width}: {y[i]}"); break;
+                    case 9: Assert.Equal(float.NegativeInfinity, y[i]); break;
                     default: Assert.True(float.IsFinite(y[i]), $"row {i} at {width}: {y[i]}"); break;
                 }
             }
