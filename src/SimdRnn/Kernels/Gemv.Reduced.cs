@@ -108,6 +108,15 @@ public static partial class Gemv
 
         /// <summary>Loads <c>TVector.Count</c> weights from <c>source + offset</c> as floats.</summary>
         static abstract TVector Load<TVector>(ref TElement source, nuint offset) where TVector : struct, IFloatVector<TVector>;
+
+        /// <summary>True when <see cref="LoadPairs"/> is available (the kernel then multiplies by x split into even and odd columns).</summary>
+        static abstract bool HasPairs { get; }
+
+        /// <summary>
+        /// Loads <c>2·TVector.Count</c> weights from <c>source + offset</c> as two vectors of floats without a shuffle:
+        /// the even elements (offset + 2l) in <paramref name="even"/>, the odd ones (offset + 2l + 1) in <paramref name="odd"/>.
+        /// </summary>
+        static abstract void LoadPairs<TVector>(ref TElement source, nuint offset, out TVector even, out TVector odd) where TVector : struct, IFloatVector<TVector>;
     }
 
     /// <summary>bfloat16 bits, widened exactly (<c>bits &lt;&lt; 16</c>); no scales.</summary>
@@ -118,6 +127,18 @@ public static partial class Gemv
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TVector Load<TVector>(ref ushort source, nuint offset) where TVector : struct, IFloatVector<TVector> =>
             TVector.LoadBFloat16(ref source, offset);
+
+        /// <summary>Two bfloat16 values per 32-bit lane: the low half is the even element on little-endian machines.</summary>
+        public static bool HasPairs => BitConverter.IsLittleEndian;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void LoadPairs<TVector>(ref ushort source, nuint offset, out TVector even, out TVector odd) where TVector : struct, IFloatVector<TVector>
+        {
+            // 2·Count bfloat16 values read as Count floats: lane l holds elements 2l (low half) and 2l + 1 (high half).
+            TVector pairs = TVector.Load(ref Unsafe.As<ushort, float>(ref Unsafe.Add(ref source, offset)), 0);
+            even = TVector.BFloat16FromLowHalves(pairs);
+            odd = TVector.BFloat16FromHighHalves(pairs);
+        }
     }
 
     /// <summary>int8 values, converted exactly; one scale per row.</summary>
@@ -128,14 +149,23 @@ public static partial class Gemv
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TVector Load<TVector>(ref sbyte source, nuint offset) where TVector : struct, IFloatVector<TVector> =>
             TVector.LoadInt8(ref source, offset);
+
+        public static bool HasPairs => false;
+
+        /// <summary>Not used (<see cref="HasPairs"/> is false).</summary>
+        public static void LoadPairs<TVector>(ref sbyte source, nuint offset, out TVector even, out TVector odd) where TVector : struct, IFloatVector<TVector> =>
+            throw new NotSupportedException();
     }
 
     /// <summary>
     /// The reduced-precision GEMV, written once for every width and both formats: the structure of
     /// <see cref="Kernel{TVector}.MultiplyAccumulate"/> (eight rows per pass sharing each load of x, then four, then
     /// one; the tail as an overlapping last vector with its old lanes masked in both x and W), with each vector of
-    /// weights widened to floats in registers. Arguments are assumed valid, <c>rows ≥ 1</c> and
-    /// <c>cols ≥ TVector.Count</c>.
+    /// weights widened to floats in registers. bf16 weights are read 2·Count at a time as Count floats and split into
+    /// their even and odd elements by a shift and a mask (no shuffle: zero-extending 16 bfloat16 values to a 512-bit
+    /// vector is a shuffle, and it capped the kernel near 8 weights per cycle), against x split the same way once per
+    /// call; the rest of a row (fewer than 2·Count columns) goes one vector at a time as above. Arguments are assumed
+    /// valid, <c>rows ≥ 1</c> and <c>cols ≥ TVector.Count</c>.
     /// </summary>
     internal static class ReducedKernel<TVector, TFormat, TElement>
         where TVector : struct, IFloatVector<TVector>
@@ -160,6 +190,21 @@ public static partial class Gemv
             TVector tailMask = TVector.TailMask(cols);
             TVector xTail = TVector.Load(ref xRef, last) & tailMask;
 
+            // Formats with pairs (bf16) take the columns [0, paired) 2·Count at a time, widening the weights without a
+            // shuffle into their even and odd elements; x is split the same way once per call: for each block of
+            // 2·Count columns starting at c, xPairs[c + l] = x[c + 2l] and xPairs[c + Count + l] = x[c + 2l + 1].
+            nuint paired = TFormat.HasPairs && cols <= MaxPairedColumns ? n - n % (2 * step) : 0;
+            Span<float> xPairs = paired > 0 ? stackalloc float[(int)paired] : default;
+            ref float pRef = ref MemoryMarshal.GetReference(xPairs);
+            for (nuint c = 0; c < paired; c += 2 * step)
+            {
+                for (nuint l = 0; l < step; l++)
+                {
+                    Unsafe.Add(ref pRef, c + l) = Unsafe.Add(ref xRef, c + 2 * l);
+                    Unsafe.Add(ref pRef, c + step + l) = Unsafe.Add(ref xRef, c + 2 * l + 1);
+                }
+            }
+
             int i = 0;
             for (; i <= rows - 8; i += 8)
             {
@@ -175,7 +220,22 @@ public static partial class Gemv
                 // load of x, and their eight independent FMA chains hide the FMA latency.
                 TVector s0 = default, s1 = default, s2 = default, s3 = default;
                 TVector s4 = default, s5 = default, s6 = default, s7 = default;
-                for (nuint j = 0; j + step <= n; j += step)
+                nuint j = 0;
+                for (; j < paired; j += 2 * step)
+                {
+                    // Columns [j, j + 2·Count): the even ones against xe, the odd ones against xo.
+                    TVector xe = TVector.Load(ref pRef, j);
+                    TVector xo = TVector.Load(ref pRef, j + step);
+                    s0 = PairDot(ref r0, j, xe, xo, s0);
+                    s1 = PairDot(ref r1, j, xe, xo, s1);
+                    s2 = PairDot(ref r2, j, xe, xo, s2);
+                    s3 = PairDot(ref r3, j, xe, xo, s3);
+                    s4 = PairDot(ref r4, j, xe, xo, s4);
+                    s5 = PairDot(ref r5, j, xe, xo, s5);
+                    s6 = PairDot(ref r6, j, xe, xo, s6);
+                    s7 = PairDot(ref r7, j, xe, xo, s7);
+                }
+                for (; j + step <= n; j += step)
                 {
                     TVector xa = TVector.Load(ref xRef, j);
                     s0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j), xa, s0);
@@ -215,6 +275,24 @@ public static partial class Gemv
                 TVector s0 = default, s1 = default, s2 = default, s3 = default;
                 TVector t0 = default, t1 = default, t2 = default, t3 = default;
                 nuint j = 0;
+                for (; j < paired; j += 2 * step)
+                {
+                    // Columns [j, j + 2·Count): the even ones into sK, the odd ones into tK.
+                    TVector xe = TVector.Load(ref pRef, j);
+                    TVector xo = TVector.Load(ref pRef, j + step);
+                    TFormat.LoadPairs(ref r0, j, out TVector e0, out TVector o0);
+                    TFormat.LoadPairs(ref r1, j, out TVector e1, out TVector o1);
+                    TFormat.LoadPairs(ref r2, j, out TVector e2, out TVector o2);
+                    TFormat.LoadPairs(ref r3, j, out TVector e3, out TVector o3);
+                    s0 = TVector.MultiplyAdd(e0, xe, s0);
+                    s1 = TVector.MultiplyAdd(e1, xe, s1);
+                    s2 = TVector.MultiplyAdd(e2, xe, s2);
+                    s3 = TVector.MultiplyAdd(e3, xe, s3);
+                    t0 = TVector.MultiplyAdd(o0, xo, t0);
+                    t1 = TVector.MultiplyAdd(o1, xo, t1);
+                    t2 = TVector.MultiplyAdd(o2, xo, t2);
+                    t3 = TVector.MultiplyAdd(o3, xo, t3);
+                }
                 for (; j + 2 * step <= n; j += 2 * step)
                 {
                     TVector xa = TVector.Load(ref xRef, j);
@@ -255,6 +333,12 @@ public static partial class Gemv
                 ref TElement r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
                 TVector s0 = default, t0 = default;
                 nuint j = 0;
+                for (; j < paired; j += 2 * step)
+                {
+                    TFormat.LoadPairs(ref r0, j, out TVector e0, out TVector o0);
+                    s0 = TVector.MultiplyAdd(e0, TVector.Load(ref pRef, j), s0);
+                    t0 = TVector.MultiplyAdd(o0, TVector.Load(ref pRef, j + step), t0);
+                }
                 for (; j + 2 * step <= n; j += 2 * step)
                 {
                     s0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j), TVector.Load(ref xRef, j), s0);
@@ -268,6 +352,17 @@ public static partial class Gemv
                 ref float yi = ref Unsafe.Add(ref yRef, i);
                 yi = TFormat.HasRowScales ? float.MultiplyAddEstimate(Unsafe.Add(ref sRef, i), sum, yi) : yi + sum;
             }
+        }
+
+        /// <summary>The widest row whose x is split into even and odd columns on the stack (32 KB); wider rows take the one-vector path.</summary>
+        private const int MaxPairedColumns = 8192;
+
+        /// <summary><c>acc + W[j + 2l]·xe[l] + W[j + 2l + 1]·xo[l]</c> per lane l: one pair-load of 2·Count weights.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TVector PairDot(ref TElement row, nuint j, TVector xe, TVector xo, TVector acc)
+        {
+            TFormat.LoadPairs(ref row, j, out TVector even, out TVector odd);
+            return TVector.MultiplyAdd(odd, xo, TVector.MultiplyAdd(even, xe, acc));
         }
 
         /// <summary>

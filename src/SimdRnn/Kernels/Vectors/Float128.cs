@@ -84,4 +84,10 @@ internal readonly struct Float128(Vector128<float> value) : IFloatVector<Float12
         Vector128<int> wide = Sse41.IsSupported ? Sse41.ConvertToVector128Int32(bytes) : Vector128.WidenLower(Vector128.WidenLower(bytes));
         return new(Vector128.ConvertToSingle(wide));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 BFloat16FromLowHalves(Float128 pairs) => new(Vector128.ShiftLeft(pairs.Value.AsUInt32(), 16).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float128 BFloat16FromHighHalves(Float128 pairs) => new((pairs.Value.AsUInt32() & Vector128.Create(0xFFFF0000u)).AsSingle());
 }

@@ -76,6 +76,12 @@ internal readonly struct Float512(Vector512<float> value) : IFloatVector<Float51
             : Vector512.WidenLower(Vector512.WidenLower(bytes.ToVector256Unsafe().ToVector512Unsafe()));
         return new(Vector512.ConvertToSingle(wide));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 BFloat16FromLowHalves(Float512 pairs) => new(Vector512.ShiftLeft(pairs.Value.AsUInt32(), 16).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 BFloat16FromHighHalves(Float512 pairs) => new((pairs.Value.AsUInt32() & Vector512.Create(0xFFFF0000u)).AsSingle());
 }
 
 /// <summary>The horizontal sums of four 8-lane vectors, shared by the 256- and 512-bit widths.</summary>

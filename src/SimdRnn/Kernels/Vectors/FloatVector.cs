@@ -118,4 +118,10 @@ internal readonly struct FloatVector(Vector<float> value) : IFloatVector<FloatVe
         for (int k = 0; k < lanes.Length; k++) lanes[k] = Unsafe.Add(ref source, offset + (nuint)k);
         return new Vector<float>(lanes);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatVector BFloat16FromLowHalves(FloatVector pairs) => new(Vector.ShiftLeft(pairs.Value.As<float, uint>(), 16).As<uint, float>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FloatVector BFloat16FromHighHalves(FloatVector pairs) => new((pairs.Value.As<float, uint>() & new Vector<uint>(0xFFFF0000u)).As<uint, float>());
 }

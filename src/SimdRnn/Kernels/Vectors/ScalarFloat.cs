@@ -63,4 +63,10 @@ internal readonly struct ScalarFloat(float value) : IFloatVector<ScalarFloat>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ScalarFloat LoadInt8(ref sbyte source, nuint offset) => new(Unsafe.Add(ref source, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ScalarFloat BFloat16FromLowHalves(ScalarFloat pairs) => FromBits(Bits(pairs) << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ScalarFloat BFloat16FromHighHalves(ScalarFloat pairs) => FromBits(Bits(pairs) & unchecked((int)0xFFFF0000));
 }
