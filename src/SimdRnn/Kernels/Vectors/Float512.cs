@@ -56,6 +56,32 @@ internal readonly struct Float512(Vector512<float> value) : IFloatVector<Float51
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 PowerOfTwoFromRounded(Float512 t) =>
         new((Vector512.ShiftLeft(t.Value.AsInt32(), 23) + Vector512.Create(0x3F800000)).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 LoadBFloat16(ref ushort source, nuint offset)
+    {
+        // 16 ushorts (256 bits) zero-extended to 32-bit lanes (vpmovzxwd), then shifted into the high half.
+        Vector256<ushort> bits = Vector256.LoadUnsafe(ref source, offset);
+        Vector512<uint> wide = Avx512F.IsSupported ? Avx512F.ConvertToVector512UInt32(bits) : Vector512.WidenLower(bits.ToVector512Unsafe());
+        return new(Vector512.ShiftLeft(wide, 16).AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 LoadInt8(ref sbyte source, nuint offset)
+    {
+        // 16 bytes sign-extended to 32-bit lanes (vpmovsxbd), then converted (exactly: |q| ≤ 128).
+        Vector128<sbyte> bytes = Vector128.LoadUnsafe(ref source, offset);
+        Vector512<int> wide = Avx512F.IsSupported
+            ? Avx512F.ConvertToVector512Int32(bytes)
+            : Vector512.WidenLower(Vector512.WidenLower(bytes.ToVector256Unsafe().ToVector512Unsafe()));
+        return new(Vector512.ConvertToSingle(wide));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 BFloat16FromLowHalves(Float512 pairs) => new(Vector512.ShiftLeft(pairs.Value.AsUInt32(), 16).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Float512 BFloat16FromHighHalves(Float512 pairs) => new((pairs.Value.AsUInt32() & Vector512.Create(0xFFFF0000u)).AsSingle());
 }
 
 /// <summary>The horizontal sums of four 8-lane vectors, shared by the 256- and 512-bit widths.</summary>

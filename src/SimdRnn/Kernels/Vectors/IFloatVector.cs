@@ -100,6 +100,29 @@ internal interface IFloatVector<TSelf> where TSelf : struct, IFloatVector<TSelf>
     /// shifted left by 23 plus the bits of 1f.
     /// </summary>
     static abstract TSelf PowerOfTwoFromRounded(TSelf t);
+
+    /// <summary>
+    /// Loads <see cref="Count"/> bfloat16 values (their raw bits) from <c>source + offset</c> and widens them exactly to
+    /// float: each lane's bits are the 16 bits shifted left by 16 (no alignment needed, no bounds check; reads
+    /// <see cref="Count"/> ushorts and no more).
+    /// </summary>
+    static abstract TSelf LoadBFloat16(ref ushort source, nuint offset);
+
+    /// <summary>
+    /// Loads <see cref="Count"/> signed bytes from <c>source + offset</c>, each sign-extended and converted exactly to
+    /// float (no alignment needed, no bounds check; reads <see cref="Count"/> bytes and no more).
+    /// </summary>
+    static abstract TSelf LoadInt8(ref sbyte source, nuint offset);
+
+    /// <summary>
+    /// Each lane of <paramref name="pairs"/> read as two bfloat16 values (low half, high half): the low halves as floats
+    /// (the lane's bits shifted left by 16). With <see cref="BFloat16FromHighHalves"/> this widens 2·Count bfloat16
+    /// values loaded as Count floats without a shuffle: the even elements (little-endian) here, the odd ones there.
+    /// </summary>
+    static abstract TSelf BFloat16FromLowHalves(TSelf pairs);
+
+    /// <summary>The high halves of <paramref name="pairs"/>' lanes as floats (the low 16 bits cleared).</summary>
+    static abstract TSelf BFloat16FromHighHalves(TSelf pairs);
 }
 
 /// <summary>Span helpers shared by the width-generic drivers.</summary>
