@@ -19,7 +19,7 @@ public static class LossPlot
         if (logScale)
         {
             values = values.Select(Math.Log10).ToArray();
-            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"1e{v:0}" };
+            plot.Axes.Left.TickGenerator = DecadeTicks(values.Min(), values.Max());
             plot.YLabel("loss (log scale)");
         }
         else
@@ -32,4 +32,29 @@ public static class LossPlot
         plot.Title(title);
         plot.SavePng(path, 800, 450);
     }
+
+    /// <summary>
+    /// Ticks of a log10 axis: a labeled major tick at every decade 10^n in range (labels such as 100, 1, 0.01, 1e-5),
+    /// and unlabeled minor ticks at k·10^n for k = 2..9. (An automatic generator on log10 values puts labels at
+    /// fractional positions, which formatted as decades repeat: 1e2, 1e2, 1e2, 1e1, ….)
+    /// </summary>
+    /// <param name="low">The smallest log10 value plotted.</param>
+    /// <param name="high">The largest log10 value plotted.</param>
+    /// <returns>The tick generator.</returns>
+    internal static ScottPlot.TickGenerators.NumericManual DecadeTicks(double low, double high)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        int first = (int)Math.Floor(low), last = (int)Math.Ceiling(high);
+        for (int n = first; n <= last; n++)
+        {
+            ticks.AddMajor(n, DecadeLabel(n));
+            if (n == last) break;
+            for (int k = 2; k <= 9; k++) ticks.AddMinor(n + Math.Log10(k));
+        }
+        return ticks;
+    }
+
+    /// <summary>10^n written plainly from 0.001 to 1000 and as 1e{n} beyond.</summary>
+    internal static string DecadeLabel(int n) =>
+        n is >= -3 and <= 3 ? Math.Pow(10, n).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) : $"1e{n}";
 }

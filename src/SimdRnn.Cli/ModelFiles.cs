@@ -38,6 +38,38 @@ public static class ModelFiles
         return network;
     }
 
+    /// <summary>
+    /// Reads the optional sequence lengths of a data file: tensor "lengths", int64 or int32, shape [B], each in 1..T
+    /// (packed-sequence semantics: row b is valid at t &lt; lengths[b]). Absent: an empty array (every row T long).
+    /// </summary>
+    /// <param name="file">The loaded data file.</param>
+    /// <param name="path">Its path, for messages.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="batch">B.</param>
+    /// <returns>The lengths, or empty.</returns>
+    /// <exception cref="ModelFormatException">The tensor is not an integer [B] tensor or a length is outside 1..T.</exception>
+    public static int[] ReadLengths(SafetensorsFile file, string path, int steps, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!file.TryGetInfo("lengths", out var info)) return [];
+        if (info.DType is not (SafetensorsDType.I64 or SafetensorsDType.I32))
+            throw new ModelFormatException($"{path}: tensor 'lengths' is {info.DType}; sequence lengths are an integer tensor (I64 or I32) of shape [B].");
+        if (info.Rank != 1 || info.Shape[0] != batch)
+            throw new ModelFormatException($"{path}: tensor 'lengths' has shape [{string.Join(", ", info.Shape)}], expected [{batch}] (one length per sequence).");
+        ReadOnlySpan<byte> bytes = file.GetBytes("lengths").Span;
+        var lengths = new int[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            long value = info.DType == SafetensorsDType.I64
+                ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes[(8 * b)..])
+                : System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes[(4 * b)..]);
+            if (value < 1 || value > steps)
+                throw new ModelFormatException($"{path}: tensor 'lengths'[{b}] = {value}; every length must be in 1..T = 1..{steps}.");
+            lengths[b] = (int)value;
+        }
+        return lengths;
+    }
+
     /// <summary>Runs <paramref name="read"/>, prefixing the path to a <see cref="ModelFormatException"/> that lacks it.</summary>
     internal static T About<T>(string path, Func<T> read)
     {

@@ -52,7 +52,7 @@ static Command DemoCommand()
 static Command RunCommand()
 {
     var model = new Option<string>("--model") { Description = "The model: a PyTorch state_dict of nn.RNN/GRU/LSTM (+ nn.Linear 'head.') as safetensors, or an .onnx file.", Required = true };
-    var input = new Option<string>("--input") { Description = "Inputs: 'x' [T,B,I], optional 'h0' [L·D,B,H] and 'c0'.", Required = true };
+    var input = new Option<string>("--input") { Description = "Inputs: 'x' [T,B,I], optional 'h0' [L·D,B,H], 'c0', and 'lengths' (int64/int32 [B]; outputs past a length are zero).", Required = true };
     var output = new Option<string>("--output") { Description = "Outputs: 'y' [T,B,D·H], 'h_n', 'c_n' (LSTM), 'out' [T,B,O] (with a readout).", Required = true };
     var nonlinearity = new Option<string?>("--nonlinearity") { Description = "Elman activation, overriding the file's metadata." };
     nonlinearity.AcceptOnlyFromAmong("tanh", "relu");
@@ -90,7 +90,7 @@ static Command RunCommand()
 static Command TrainCommand()
 {
     var model = new Option<string>("--model") { Description = "The initial model: a PyTorch state_dict as safetensors, or an .onnx file.", Required = true };
-    var data = new Option<string>("--data") { Description = "Data: 'x' [T,B,I], 'target' [T,B,O], optional 'h0', 'c0'.", Required = true };
+    var data = new Option<string>("--data") { Description = "Data: 'x' [T,B,I], 'target' [T,B,O], optional 'h0', 'c0', 'lengths' (int64/int32 [B]; the loss counts valid steps only).", Required = true };
     var output = new Option<string>("--output") { Description = "The trained model (PyTorch's names; saved atomically).", Required = true };
     var epochs = new Option<int>("--epochs") { Description = "Epochs (one forward, exact BPTT and update over all the data each).", DefaultValueFactory = _ => 1000 };
     var lr = new Option<float>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 0.1f };

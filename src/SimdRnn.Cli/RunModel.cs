@@ -9,7 +9,7 @@ public sealed record RunSettings
     /// <summary>The model: a PyTorch state_dict as safetensors, or an .onnx model.</summary>
     public required string Model { get; init; }
 
-    /// <summary>The input file: "x" [T,B,I] and optional "h0" [L·D,B,H], "c0".</summary>
+    /// <summary>The input file: "x" [T,B,I] and optional "h0" [L·D,B,H], "c0", "lengths" (int64/int32 [B]: each sequence's length; outputs past it are zero).</summary>
     public required string Input { get; init; }
 
     /// <summary>The output file: "y", "h_n", "c_n" (LSTM), "out" (with a readout).</summary>
@@ -52,13 +52,14 @@ public static class RunModel
         int[] stateShape = [spec.Layers * spec.Directions, batch, spec.HiddenSize];
         float[] h0 = ReadState(io, "h0", stateShape, settings.Input);
         float[] c0 = spec.HasCellState ? ReadState(io, "c0", stateShape, settings.Input) : [];
+        int[] lengths = ModelFiles.ReadLengths(io, settings.Input, steps, batch);
 
         var output = new float[steps * batch * spec.OutputSize];
         var layerOutput = spec.ReadoutSize > 0 ? new float[steps * batch * spec.LayerOutputSize] : [];
         var hN = new float[stateShape[0] * batch * spec.HiddenSize];
         var cN = spec.HasCellState ? new float[hN.Length] : [];
         using (var session = network.CreateSession())
-            session.Run(x, batch, output, h0, c0, hN, cN, layerOutput);
+            session.Run(x, batch, lengths, output, h0, c0, hN, cN, layerOutput);
 
         int[] Sequence(int width) => spec.BatchFirst ? [batch, steps, width] : [steps, batch, width];
         var writer = new SafetensorsWriter();

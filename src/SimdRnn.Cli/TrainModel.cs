@@ -12,7 +12,7 @@ public sealed record TrainSettings
     /// <summary>The initial model (a PyTorch state_dict as safetensors, or an .onnx model).</summary>
     public required string Model { get; init; }
 
-    /// <summary>The data: "x" [T,B,I], "target" [T,B,O], optional "h0", "c0".</summary>
+    /// <summary>The data: "x" [T,B,I], "target" [T,B,O], optional "h0", "c0", "lengths" (int64/int32 [B]: the loss counts each sequence's first lengths[b] steps only).</summary>
     public required string Data { get; init; }
 
     /// <summary>
@@ -89,6 +89,7 @@ public static class TrainModel
         float[] inputs = data.ReadFloat32("x"), targets = data.ReadFloat32("target");
         float[] h0 = data.Contains("h0") ? data.ReadFloat32("h0") : [];
         float[] c0 = spec.HasCellState && data.Contains("c0") ? data.ReadFloat32("c0") : [];
+        int[] lengths = ModelFiles.ReadLengths(data, settings.Data, steps, batch);
 
         var options = new TrainerOptions
         {
@@ -104,7 +105,7 @@ public static class TrainModel
         {
             for (int epoch = 0; epoch < settings.Epochs; epoch++)
             {
-                var report = trainer.TrainStep(inputs, batch, targets, h0, c0);
+                var report = trainer.TrainStep(inputs, batch, lengths, targets, h0, c0);
                 losses[epoch] = report.Loss;
                 if (!report.Updated) skipped++;
                 progress?.Invoke(epoch + 1, report);

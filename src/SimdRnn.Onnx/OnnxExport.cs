@@ -53,13 +53,33 @@ public static class OnnxExport
     /// <returns>The model's bytes, ready for an ONNX Runtime session or a .onnx file.</returns>
     public static byte[] ToModelBytes(RecurrentNetwork network) => BuildModel(network).ToByteArray();
 
+    /// <summary>The graph input of sequence lengths, int32 [B], written with <c>sequenceLengths: true</c>.</summary>
+    public const string LengthsName = "lengths";
+
+    /// <summary>
+    /// Writes <paramref name="network"/> as a serialized ONNX <c>ModelProto</c>; with <paramref name="sequenceLengths"/>
+    /// the graph takes a third input, <see cref="LengthsName"/> (int32 [B]), fed to every recurrent node's
+    /// <c>sequence_lens</c>: ONNX's packed-sequence semantics, as SimdRnn's runs with lengths. (The readout, a MatMul
+    /// over every position, gives act(bias) at padded positions there, where SimdRnn writes zeros.)
+    /// </summary>
+    /// <param name="network">The network.</param>
+    /// <param name="sequenceLengths">Whether to add the lengths input.</param>
+    /// <returns>The model's bytes.</returns>
+    public static byte[] ToModelBytes(RecurrentNetwork network, bool sequenceLengths) => BuildModel(network, sequenceLengths).ToByteArray();
+
     /// <summary>Writes <paramref name="network"/> to an .onnx file (replacing it atomically if it exists).</summary>
     /// <param name="network">The network.</param>
     /// <param name="path">The file to write.</param>
-    public static void Save(RecurrentNetwork network, string path)
+    public static void Save(RecurrentNetwork network, string path) => Save(network, path, sequenceLengths: false);
+
+    /// <summary>Writes <paramref name="network"/> to an .onnx file (replacing it atomically), with a <see cref="LengthsName"/> input when asked.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="path">The file to write.</param>
+    /// <param name="sequenceLengths">Whether the graph takes sequence lengths (see <see cref="ToModelBytes(RecurrentNetwork, bool)"/>).</param>
+    public static void Save(RecurrentNetwork network, string path, bool sequenceLengths)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] bytes = ToModelBytes(network);
+        byte[] bytes = ToModelBytes(network, sequenceLengths);
         string full = Path.GetFullPath(path);
         string temp = full + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         try
@@ -81,7 +101,7 @@ public static class OnnxExport
         _ => [0],
     };
 
-    internal static ModelProto BuildModel(RecurrentNetwork network)
+    internal static ModelProto BuildModel(RecurrentNetwork network, bool sequenceLengths = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         var spec = network.Spec;
@@ -92,6 +112,12 @@ public static class OnnxExport
         graph.Input.Add(g.Value(InputName, spec.BatchFirst ? ["B", "T", spec.InputSize] : ["T", "B", spec.InputSize]));
         graph.Input.Add(g.Value(InitialHiddenName, [ld, "B", h]));
         if (spec.HasCellState) graph.Input.Add(g.Value(InitialCellName, [ld, "B", h]));
+        if (sequenceLengths)
+        {
+            var lengths = g.Value(LengthsName, ["B"]);
+            lengths.Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Int32;
+            graph.Input.Add(lengths);
+        }
 
         string layerInput = InputName;
         if (spec.BatchFirst) layerInput = g.Node("Transpose", [InputName], "x_seq_first", ("perm", new long[] { 1, 0, 2 }));
@@ -106,7 +132,7 @@ public static class OnnxExport
             string r = g.Initializer($"R_l{l}", [d, spec.Gates * h, h], Weights(network, l, "weight_hh", h));
             string b = g.Initializer($"B_l{l}", [d, 2 * spec.Gates * h], Biases(network, l));
             string h0 = spec.Layers == 1 ? InitialHiddenName : g.SliceLayer(InitialHiddenName, l, d);
-            var inputs = new List<string> { layerInput, w, r, b, "", h0 };
+            var inputs = new List<string> { layerInput, w, r, b, sequenceLengths ? LengthsName : "", h0 };
             if (spec.HasCellState) inputs.Add(spec.Layers == 1 ? InitialCellName : g.SliceLayer(InitialCellName, l, d));
 
             var node = new NodeProto { OpType = spec.Cell switch { CellKind.Gru => "GRU", CellKind.Lstm => "LSTM", _ => "RNN" }, Name = $"{spec.Cell}_l{l}" };

@@ -25,6 +25,9 @@ internal sealed class OnnxGraphReader
     private const int MaxFoldedInts = 64;
     private string? _dataInput;
     private bool _batchFirst;
+    private string? _lengthsInput;
+    private int _sorts, _unsorts; // torch.onnx's sort of a packed batch by length, and its undoing
+    private bool _operatorBatchFirst; // layout = 1
 
     public OnnxGraphReader(GraphProto graph, OnnxImportOptions options)
     {
@@ -57,6 +60,21 @@ internal sealed class OnnxGraphReader
     private sealed record FinalStateSym(bool Cell, int First, int Last) : Sym;
 
     /// <summary>The readout over the top layer's output: weight [O, F] (PyTorch's nn.Linear), bias [O], optional sigmoid.</summary>
+    /// <summary>A value computed at run time from shapes only (Shape, and Gather/Unsqueeze/Concat/Cast/ReduceProd/Range of it): a dimension such as B.</summary>
+    private sealed record ShapeSym : Sym;
+
+    /// <summary>Zeros of a run-time shape (ConstantOfShape with value 0, or Expand of a zero constant): the dynamic_axes idiom for "no initial state".</summary>
+    private sealed record ZeroSym : Sym;
+
+    /// <summary>A graph input of sequence lengths (possibly Cast), given at run time as the session's lengths.</summary>
+    private sealed record LengthsSym(string Input) : Sym;
+
+    /// <summary>torch.onnx's packed-sequence sort: TopK of the lengths gives the sorted lengths and the permutation.</summary>
+    private sealed record SortSym(string Input, bool Permutation) : Sym;
+
+    /// <summary>The inverse of the sort permutation (ScatterElements of a Range by the permutation).</summary>
+    private sealed record UnsortSym(string Input) : Sym;
+
     private sealed record ReadoutSym(int Layer, bool BatchFirst, bool Flat, float[] Weight, int Outputs, float[] Bias, bool HasBias, bool Sigmoid) : Sym;
 
     private sealed class Layer
@@ -173,10 +191,38 @@ internal sealed class OnnxGraphReader
                 return [new ConstSym(ConstantNode(node))];
             case "Identity":
                 return [Value(node, 0)];
+            case "Shape":
+                Value(node, 0);
+                return [new ShapeSym()];
+            case "ConstantOfShape":
+                return [ConstantOfShape(node)];
+            case "Expand":
+                return [Expand(node)];
+            case "ReduceProd":
+            case "Range":
+                if (node.Input.Where(i => i.Length > 0).Select((_, k) => Value(node, k)).Any(v => v is ShapeSym)) return [new ShapeSym()];
+                throw Fail(node, $"{node.OpType} is read only in shape arithmetic (of a Shape).");
+            case "TopK":
+                {
+                    if (Value(node, 0) is LengthsSym lengths && Value(node, 1) is ShapeSym && IntAttribute(node, "largest", 1) == 1)
+                        return [new SortSym(lengths.Input, false), new SortSym(lengths.Input, true)];
+                    throw Fail(node, "TopK is read only as torch.onnx's sort of a packed batch by its lengths (k = B, largest).");
+                }
+            case "ScatterElements":
+                {
+                    if (Value(node, 0) is ZeroSym && Value(node, 1) is SortSym { Permutation: true } sort && Value(node, 2) is ShapeSym)
+                        return [new UnsortSym(sort.Input)];
+                    throw Fail(node, "ScatterElements is read only as the inverse of torch.onnx's packed-sequence sort.");
+                }
             case "Cast":
                 {
-                    var c = AsConstant(node, Value(node, 0), "input");
-                    long to = IntAttribute(node, "to", 0);
+                    var source = Value(node, 0);
+                    long target = IntAttribute(node, "to", 0);
+                    bool integer = target is (int)TensorProto.Types.DataType.Int64 or (int)TensorProto.Types.DataType.Int32;
+                    if (integer && source is InputSym lengthsInput && lengthsInput.Name != _dataInput) return [new LengthsSym(lengthsInput.Name)];
+                    if (integer && source is LengthsSym or SortSym or UnsortSym or ShapeSym) return [source];
+                    var c = AsConstant(node, source, "input");
+                    long to = target;
                     if (c?.Ints is not null && to is (int)TensorProto.Types.DataType.Int64 or (int)TensorProto.Types.DataType.Int32) return [new ConstSym(c)];
                     if (c?.Floats is not null && to == (int)TensorProto.Types.DataType.Float) return [new ConstSym(c)];
                     throw Fail(node, "only casts of integer constants to int64/int32 and of float constants to float are read.");
@@ -226,12 +272,39 @@ internal sealed class OnnxGraphReader
         };
     }
 
+    /// <summary>ConstantOfShape: zeros of a run-time shape (the initial state torch.onnx writes with dynamic_axes).</summary>
+    private Sym ConstantOfShape(NodeProto node)
+    {
+        var shape = Value(node, 0);
+        if (Attribute(node, "value") is { T: { } t })
+        {
+            var value = OnnxImportTensors.Read(t, Describe(node));
+            bool zero = (value.Floats?.All(v => v == 0) ?? false) || (value.Ints?.All(v => v == 0) ?? false);
+            if (!zero) throw Fail(node, "ConstantOfShape is read only with the value 0 (a zero initial state).");
+        }
+        if (shape is ShapeSym) return new ZeroSym();
+        var c = AsConstant(node, shape, "shape") ?? throw Fail(node, "the shape must be a constant or computed from shapes.");
+        if (c.Ints is null) throw Fail(node, "the shape must be an integer tensor.");
+        return new ZeroSym();
+    }
+
+    /// <summary>Expand of an all-zero constant to a run-time shape: zeros (torch.onnx's initial state of a packed batch).</summary>
+    private Sym Expand(NodeProto node)
+    {
+        var c = AsConstant(node, Value(node, 0), "input");
+        bool zero = c is not null && ((c.Floats?.All(v => v == 0) ?? false) || (c.Ints?.All(v => v == 0) ?? false));
+        if (!zero || Value(node, 1) is not (ShapeSym or ConstSym or InitializerSym))
+            throw Fail(node, "Expand is read only as zeros of a shape (an initial state of zeros).");
+        return new ZeroSym();
+    }
+
     /// <summary>The axes of Squeeze/Unsqueeze: the second input (opset ≥ 13) or the attribute.</summary>
     private long[]? Axes(NodeProto node) => OptionalValue(node, 1) is not null ? IntConstant(node, 1, "axes") : IntsAttribute(node, "axes");
 
     private Sym Squeeze(NodeProto node, bool unsqueeze)
     {
         var input = Value(node, 0);
+        if (input is ShapeSym) return input;
         long[]? axes = Axes(node);
         var c = AsConstant(node, input, "input");
         if (c?.Ints is not null && axes is not null)
@@ -271,7 +344,24 @@ internal sealed class OnnxGraphReader
 
     private Sym Gather(NodeProto node)
     {
-        var data = AsConstant(node, Value(node, 0), "data");
+        var dataSym = Value(node, 0);
+        var indexSym = Value(node, 1);
+        if (dataSym is ShapeSym) return new ShapeSym();
+        if (indexSym is SortSym { Permutation: true } sort)
+        {
+            // x[:, perm] (x[perm] batch-first): the batch sorted by length. Each row runs with its own length, so
+            // the order changes nothing as long as the outputs are put back (the matching Gather by the inverse).
+            if (dataSym is not InputSym) throw Fail(node, "the packed-sequence sort is read only on the input sequence.");
+            _sorts++;
+            if (_lengthsInput is not null && _lengthsInput != sort.Input) throw Fail(node, "two different length inputs.");
+            return dataSym;
+        }
+        if (indexSym is UnsortSym)
+        {
+            _unsorts++;
+            return dataSym;
+        }
+        var data = AsConstant(node, dataSym, "data");
         var indices = AsConstant(node, Value(node, 1), "indices");
         long axis = IntAttribute(node, "axis", 0);
         if (data?.Ints is null || indices?.Ints is null || data.Rank != 1 || axis is not (0 or -1))
@@ -288,6 +378,7 @@ internal sealed class OnnxGraphReader
 
     private Sym Concat(NodeProto node)
     {
+        if (node.Input.Select((_, k) => OptionalValue(node, k)).Any(v => v is ShapeSym)) return new ShapeSym();
         long axis = IntAttribute(node, "axis", 0);
         var inputs = Enumerable.Range(0, node.Input.Count).Select(k => Value(node, k)).ToList();
         if (inputs.Count == 0) throw Fail(node, "has no inputs.");
@@ -312,6 +403,7 @@ internal sealed class OnnxGraphReader
 
     private Sym Slice(NodeProto node)
     {
+        if (Value(node, 0) is ZeroSym) return new ZeroSym();
         var input = Value(node, 0);
         if (input is not InputSym state) throw Fail(node, "Slice is read only on an initial-state graph input (one layer's rows of axis 0).");
         long[] starts, ends;
@@ -473,8 +565,8 @@ internal sealed class OnnxGraphReader
             throw Fail(node, "activation_alpha is set: only the default activations without parameters are read.");
         if (Attribute(node, "activation_beta") is { } beta && (beta.Floats.Count > 0 || beta.HasF))
             throw Fail(node, "activation_beta is set: only the default activations without parameters are read.");
-        if (IntAttribute(node, "layout", 0) != 0)
-            throw Fail(node, "layout = 1 (batch-first inside the operator) is not read; torch.onnx.export and OnnxExport write layout 0 with a Transpose.");
+        long layout = IntAttribute(node, "layout", 0);
+        if (layout is not (0 or 1)) throw Fail(node, $"layout = {layout} is not 0 or 1.");
         if (IntAttribute(node, "input_forget", 0) != 0)
             throw Fail(node, "input_forget = 1 (coupled input and forget gates) has no PyTorch/SimdRnn equivalent.");
         string direction = Attribute(node, "direction") is { } dir ? dir.S.ToStringUtf8() : "forward";
@@ -490,17 +582,26 @@ internal sealed class OnnxGraphReader
 
         int maxInputs = cell == CellKind.Lstm ? 8 : 6;
         if (node.Input.Count > maxInputs) throw Fail(node, $"has {node.Input.Count} inputs; {node.OpType} takes at most {maxInputs}.");
-        if (OptionalValue(node, 4) is not null) throw Fail(node, "sequence_lens is given: SimdRnn runs every sequence of a batch for all T steps (pass the input without sequence_lens).");
-        if (cell == CellKind.Lstm && OptionalValue(node, 7) is not null) throw Fail(node, "the peephole input P is given: SimdRnn's (PyTorch's) LSTM has no peepholes.");
+        SequenceLengths(node);
+        if (cell == CellKind.Lstm && OptionalValue(node, 7) is not null)
+        {
+            var peepholes = AsConstant(node, Value(node, 7), "P");
+            if (peepholes?.Floats is null || peepholes.Floats.Any(v => v != 0))
+                throw Fail(node, $"the peephole input P ('{node.Input[7]}') is given and not all zero: SimdRnn's LSTM is PyTorch's, which has no peepholes " +
+                                 "(its cell, its backward pass and the PyTorch interchange would all need the extra P ⊙ c terms). P = 0 is read (it changes nothing).");
+        }
         if (cell != CellKind.Lstm && node.Output.Count > 2) throw Fail(node, $"has {node.Output.Count} outputs; {node.OpType} has Y and Y_h.");
         if (cell == CellKind.Lstm && node.Output.Count > 3) throw Fail(node, $"has {node.Output.Count} outputs; LSTM has Y, Y_h and Y_c.");
 
         // X: the network's input (layer 0) or the previous layer's output.
         int index;
+        if (layout == 1 && Value(node, 0) is not InputSym)
+            throw Fail(node, "layout = 1 (batch-first inside the operator) is read on the first layer, fed by the graph input; stacked layers must use layout 0.");
         switch (Value(node, 0))
         {
             case InputSym x:
-                SetDataInput(node, x.Name, false);
+                SetDataInput(node, x.Name, layout == 1);
+                _operatorBatchFirst = layout == 1;
                 index = 0;
                 break;
             case SeqSym { Layer: -1 }:
@@ -565,6 +666,29 @@ internal sealed class OnnxGraphReader
         throw Fail(node, "cannot find the graph input behind X.");
     }
 
+    /// <summary>
+    /// sequence_lens: absent, or the graph input of lengths (directly, through a Cast, or sorted by torch.onnx's
+    /// packed-sequence export), the same for every layer; the lengths are then given at run time.
+    /// </summary>
+    private void SequenceLengths(NodeProto node)
+    {
+        var sym = OptionalValue(node, 4);
+        string? input = sym switch
+        {
+            null => null,
+            InputSym i when i.Name != _dataInput => i.Name,
+            LengthsSym l => l.Input,
+            SortSym { Permutation: false } s => s.Input,
+            _ => throw Fail(node, $"sequence_lens ('{node.Input[4]}') must be a graph input of lengths (or a Cast of one); constant lengths are not read, pass them at run time."),
+        };
+        if (_layers.Count > 0 && input != _lengthsInput)
+            throw Fail(node, "sequence_lens differs from the layer below's; SimdRnn runs every layer with the same lengths.");
+        _lengthsInput = input;
+    }
+
+    /// <summary>The graph input of sequence lengths (null when the recurrent nodes take none).</summary>
+    public string? LengthsInput => _lengthsInput;
+
     private void SetDataInput(NodeProto node, string name, bool batchFirst)
     {
         if (_dataInput is not null) throw Fail(node, $"a second recurrent node reads the graph input '{name}'.");
@@ -577,7 +701,7 @@ internal sealed class OnnxGraphReader
         var sym = OptionalValue(node, index);
         return sym switch
         {
-            null => null,
+            null or ZeroSym => null,
             InputSym or StateSliceSym => sym,
             _ => throw Fail(node, $"{what} ('{node.Input[index]}') must be a graph input or one layer's slice of it (constant initial states are not read)."),
         };
@@ -621,7 +745,8 @@ internal sealed class OnnxGraphReader
                 case SeqSym { Layer: var l, BatchFirst: var bf } when l == count - 1:
                     if (bf != _batchFirst) throw new ModelFormatException($"{where} is {(bf ? "batch-first" : "sequence-first")} but the input is not; SimdRnn keeps one layout.");
                     break;
-                case RawYSym { Layer: var l } when l == count - 1 && !_batchFirst:
+                case RawYSym { Layer: var l } when l == count - 1 && (!_batchFirst || _operatorBatchFirst):
+                    // layout 0: [T, D, B, H] (D = 1 gives [T, 1, B, H]); layout 1: [B, T, D, H], which is SimdRnn's batch-first [B, T, D·H].
                     break;
                 case FinalStateSym { First: 0, Last: var last } when last == count - 1:
                     break;
@@ -636,6 +761,8 @@ internal sealed class OnnxGraphReader
             }
         }
 
+        if (_sorts != _unsorts && _graph.Output.Count > 0 && _sorts > 0 && _unsorts == 0)
+            throw new ModelFormatException("The input is sorted by length (torch.onnx's packed-sequence export) but no output is put back in the input's order.");
         bool hasB = _layers.Any(l => l.B is not null);
         var bias = _options.Bias ?? (hasB ? BiasMode.Pair : BiasMode.None);
         var spec = new RecurrentSpec(first.Cell, first.Input, h)

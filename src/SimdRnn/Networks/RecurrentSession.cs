@@ -16,7 +16,8 @@ public sealed class RecurrentSession : IDisposable
     private BatchWorkers? _workers;
     private readonly Action<int> _runPart;
     private int _parts, _steps, _batch;
-    private bool _withH0, _withC0;
+    private bool _withH0, _withC0, _withLengths;
+    private int[] _lengths = [];
     private int _maxDegreeOfParallelism = Environment.ProcessorCount;
 
     internal RecurrentSession(RecurrentNetwork network)
@@ -27,7 +28,7 @@ public sealed class RecurrentSession : IDisposable
     }
 
     /// <summary>
-    /// The most threads one <see cref="Run"/> uses for a batch of B &gt; 1 sequences (default: the processor count).
+    /// The most threads one <see cref="Run(ReadOnlySpan{float}, int, ReadOnlySpan{int}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/> uses for a batch of B &gt; 1 sequences (default: the processor count).
     /// The sequences are independent, so the batch is split into contiguous parts run in parallel, each on its own
     /// workspace; results are the same as a serial run to float32 rounding. Worker threads are created on first use,
     /// block while idle, and end with <see cref="Dispose"/>. 1 runs everything on the calling thread.
@@ -62,10 +63,32 @@ public sealed class RecurrentSession : IDisposable
     /// <exception cref="ArgumentException">A length does not fit the spec; nothing is written then.</exception>
     public void Run(ReadOnlySpan<float> input, int batch, Span<float> output,
         ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default,
+        Span<float> finalHidden = default, Span<float> finalCell = default, Span<float> layerOutput = default) =>
+        Run(input, batch, default, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput);
+
+    /// <summary>
+    /// Runs sequences of different lengths, padded to T, with PyTorch's packed-sequence semantics: row b is read at
+    /// t &lt; <paramref name="lengths"/>[b] only; its outputs past that are zero; its final states are those after its
+    /// own last step (the reverse direction of a bidirectional layer starts at that step). Padded inputs may hold
+    /// anything, NaN included: they change no result. Otherwise as <see cref="Run(ReadOnlySpan{float}, int, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/>.
+    /// </summary>
+    /// <param name="input">T·B·I floats, T the longest length (or more).</param>
+    /// <param name="batch">B, the number of sequences.</param>
+    /// <param name="lengths">B lengths in 1..T, in any order; empty = every sequence is T long.</param>
+    /// <param name="output">T·B·<see cref="RecurrentSpec.OutputSize"/> floats.</param>
+    /// <param name="initialHidden">h_0 [L·D, B, H], or empty for zeros.</param>
+    /// <param name="initialCell">c_0 [L·D, B, H] (LSTM), or empty for zeros.</param>
+    /// <param name="finalHidden">Receives each sequence's last h [L·D, B, H], or empty.</param>
+    /// <param name="finalCell">Receives each sequence's last c (LSTM), or empty.</param>
+    /// <param name="layerOutput">Receives the top layer's output [T, B, D·H] when the network has a readout, or empty.</param>
+    /// <exception cref="ArgumentException">A length does not fit the spec, or a sequence length is outside 1..T, or there are not B of them; nothing is written then.</exception>
+    public void Run(ReadOnlySpan<float> input, int batch, ReadOnlySpan<int> lengths, Span<float> output,
+        ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default,
         Span<float> finalHidden = default, Span<float> finalCell = default, Span<float> layerOutput = default)
     {
         var spec = Network.Spec;
         int steps = SequenceArguments.Steps(spec, input, batch);
+        if (!lengths.IsEmpty) SequenceArguments.Lengths(lengths, steps, batch, nameof(lengths));
         SequenceArguments.PerStep(output, steps, batch, spec.OutputSize, nameof(output));
         SequenceArguments.State(spec, initialHidden, batch, false, nameof(initialHidden));
         SequenceArguments.State(spec, initialCell, batch, true, nameof(initialCell));
@@ -78,7 +101,7 @@ public sealed class RecurrentSession : IDisposable
         long work = (long)steps * batch * spec.Layers * spec.Directions * spec.Gates * spec.HiddenSize * (spec.InputSize + spec.HiddenSize);
         if (parts > 1 && work >= ParallelThreshold)
         {
-            RunParallel(parts, input, steps, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput);
+            RunParallel(parts, input, steps, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput, lengths);
             return;
         }
 
@@ -89,7 +112,7 @@ public sealed class RecurrentSession : IDisposable
             SequenceLayout.SwapLeadingAxes(input, batch, steps, spec.InputSize, buffer);
             sequenceFirst = buffer;
         }
-        _engine.Forward(Network.Weights, sequenceFirst, steps, batch, initialHidden, initialCell, finalHidden, finalCell);
+        _engine.Forward(Network.Weights, sequenceFirst, steps, batch, initialHidden, initialCell, finalHidden, finalCell, lengths);
         if (spec.ReadoutSize > 0)
         {
             WriteSequence(_engine.ReadoutOutput, steps, batch, spec.ReadoutSize, output);
@@ -103,19 +126,26 @@ public sealed class RecurrentSession : IDisposable
 
     /// <summary>Runs through the parallel path whatever the size (tests of small cases).</summary>
     internal void RunParallelForTests(ReadOnlySpan<float> input, int batch, Span<float> output, ReadOnlySpan<float> initialHidden,
-        ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput)
+        ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput, ReadOnlySpan<int> lengths = default)
     {
         int steps = SequenceArguments.Steps(Network.Spec, input, batch);
         int parts = Math.Min(_maxDegreeOfParallelism, batch);
-        if (parts < 2 || steps == 0) Run(input, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput);
-        else RunParallel(parts, input, steps, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput);
+        if (parts < 2 || steps == 0) Run(input, batch, lengths, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput);
+        else RunParallel(parts, input, steps, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput, lengths);
     }
 
     private void RunParallel(int parts, ReadOnlySpan<float> input, int steps, int batch, Span<float> output,
-        ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput)
+        ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput,
+        ReadOnlySpan<int> lengths)
     {
         var spec = Network.Spec;
         EnsureParts(parts);
+        _withLengths = !lengths.IsEmpty;
+        if (_withLengths)
+        {
+            if (_lengths.Length < batch) _lengths = new int[batch];
+            lengths.CopyTo(_lengths);
+        }
         _parts = parts;
         _steps = steps;
         _batch = batch;
@@ -172,11 +202,12 @@ public sealed class RecurrentSession : IDisposable
     private void RunPart(int p)
     {
         var spec = Network.Spec;
-        var (_, count) = Part(p, _parts, _batch);
+        var (start, count) = Part(p, _parts, _batch);
         int stateLength = spec.Layers * spec.Directions * count * spec.HiddenSize;
         _partEngines[p].Forward(Network.Weights, _partInput[p].AsSpan(0, _steps * count * spec.InputSize), _steps, count,
             _withH0 ? _partH0[p].AsSpan(0, stateLength) : default, _withC0 ? _partC0[p].AsSpan(0, stateLength) : default,
-            _partHN[p].AsSpan(0, stateLength), spec.HasCellState ? _partCN[p].AsSpan(0, stateLength) : default);
+            _partHN[p].AsSpan(0, stateLength), spec.HasCellState ? _partCN[p].AsSpan(0, stateLength) : default,
+            _withLengths ? _lengths.AsSpan(start, count) : default);
     }
 
     private static (int Start, int Count) Part(int p, int parts, int batch)

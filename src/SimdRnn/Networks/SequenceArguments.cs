@@ -31,4 +31,17 @@ internal static class SequenceArguments
     {
         if (!values.IsEmpty) PerStep(values, steps, batch, width, name);
     }
+
+    /// <summary>
+    /// Checks sequence lengths: exactly B of them (one per batch row, in any order), each in 1..T. Packed-sequence
+    /// semantics: row b's input is read at t &lt; length_b only.
+    /// </summary>
+    public static void Lengths(ReadOnlySpan<int> lengths, int steps, int batch, string name)
+    {
+        if (lengths.Length != batch)
+            throw new ArgumentException($"Expected one length per sequence ({batch}), got {lengths.Length}.", name);
+        for (int b = 0; b < lengths.Length; b++)
+            if (lengths[b] < 1 || lengths[b] > steps)
+                throw new ArgumentException($"{name}[{b}] = {lengths[b]}: every length must be in 1..T = 1..{steps}.", name);
+    }
 }

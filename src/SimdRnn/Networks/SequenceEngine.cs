@@ -47,6 +47,11 @@ internal sealed class SequenceEngine : IDisposable
     private int _steps, _batch;
     private bool _disposed;
 
+    // Lengths (packed-sequence semantics): row b is valid at t < _lengths[b]; empty = every row is T long.
+    private int[] _lengths = [];
+    private bool _hasLengths;
+    private float[] _dcPadded = [];           // training, LSTM: the cell carries of rows padded at the current step [B, H]
+
     public SequenceEngine(RecurrentLayout layout, bool training)
     {
         _layout = layout;
@@ -117,12 +122,13 @@ internal sealed class SequenceEngine : IDisposable
     /// the unchecked ones).
     /// </summary>
     public void Forward(NetworkWeights weights, ReadOnlySpan<float> input, int steps, int batch,
-        ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell)
+        ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, ReadOnlySpan<int> lengths = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         EnsureCapacity(steps, batch);
         _steps = steps;
         _batch = batch;
+        SetLengths(lengths, batch);
         int rows = steps * batch, bh = batch * _h;
         ReadOnlySpan<float> layerInput = input;
         for (int l = 0; l < _spec.Layers; l++)
@@ -143,23 +149,27 @@ internal sealed class SequenceEngine : IDisposable
                 Span<float> projection = _projection.AsSpan(0, rows * _gh);
                 MatrixProducts.BroadcastRows(w.ProjectionBias, rows, projection);
                 MatrixProducts.Multiply(w.Input, layerInput, rows, projection, accumulate: true);
+                ClearPadded(projection, _gh, 0, _gh);
 
                 for (int s = 0; s < steps; s++)
                 {
                     int t = d == 0 ? s : steps - 1 - s;
                     int prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
+                    if (SkipIdleStep(t, slot, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh)) continue;
                     RecurrentStep.Forward(_spec, batch, projection.Slice(t * batch * _gh, batch * _gh), w,
                         hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh),
                         _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
                         _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
                         _resetHidden[slot].Length == 0 ? default : _resetHidden[slot].AsSpan(_training ? t * bh : 0, bh),
                         _recurrent, _gates, _cellScratch);
+                    KeepPaddedRows(t, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh);
                 }
 
                 // The layer's output at t is [h_fwd(t), h_rev(t)]: gather this direction's slots into its half.
                 int firstOut = d == 0 ? 1 : 0;
                 for (int r = 0; r < rows; r++)
                     hidden.Slice((firstOut * batch + r) * _h, _h).CopyTo(layerOutput.Slice(r * _dh + d * _h, _h));
+                ClearPadded(layerOutput, _dh, d * _h, _h);
 
                 if (!_training)
                 {
@@ -180,6 +190,7 @@ internal sealed class SequenceEngine : IDisposable
             MatrixProducts.Multiply(head.Weights, layerInput, rows, readout, accumulate: true);
             if (_training) readout.CopyTo(_readoutLogits);
             if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(readout, readout);
+            ClearPadded(readout, o, 0, o);
         }
     }
 
@@ -203,6 +214,7 @@ internal sealed class SequenceEngine : IDisposable
         int steps = _steps, batch = _batch, rows = steps * batch, bh = batch * _h;
         Span<float> dY = _dTop.AsSpan(0, rows * _dh);
         CopyOrClear(dTop, 0, rows * _dh, dY);
+        ClearPadded(dY, _dh, 0, _dh);
 
         if (_spec.ReadoutSize > 0 && !dReadout.IsEmpty)
         {
@@ -210,6 +222,7 @@ internal sealed class SequenceEngine : IDisposable
             int o = _spec.ReadoutSize;
             Span<float> dz = _dReadout.AsSpan(0, rows * o);
             dReadout.CopyTo(dz);
+            ClearPadded(dz, o, 0, o);
             if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid && !readoutGradientIsLogit)
             {
                 ReadOnlySpan<float> outputs = _readout;
@@ -261,11 +274,13 @@ internal sealed class SequenceEngine : IDisposable
         {
             int t = d == 0 ? s : steps - 1 - s;
             int prev = d == 0 ? t : t + 1;
+            if (SkipIdleStepBackward(t, dP, dQ)) continue;
             ReadOnlySpan<float> hPrev = hidden.Slice(prev * bh, bh);
             // δ_t = dL/dy_t (this direction's half) + the carry from the step after.
             for (int b = 0; b < batch; b++)
                 dY.Slice((t * batch + b) * _dh + d * _h, _h).CopyTo(dhTotal.Slice(b * _h, _h));
             Elementwise.AccumulateUnchecked(dhCarry, dhTotal);
+            SavePaddedCellCarry(t, dcCarry);
 
             Span<float> dPt = dP.Slice(t * batch * _gh, batch * _gh);
             ReadOnlySpan<float> cacheT = cache.Slice(t * batch * _cacheWidth, batch * _cacheWidth);
@@ -311,6 +326,7 @@ internal sealed class SequenceEngine : IDisposable
                     }
                     break;
             }
+            PassPaddedRowsThrough(t, dhCarry, dhPrev, dcCarry, dP, dQ);
             dhPrev.CopyTo(dhCarry);
         }
         dhCarry.CopyTo(_dInitialHidden.AsSpan(ld * bh, bh));
@@ -384,6 +400,7 @@ internal sealed class SequenceEngine : IDisposable
             Grow(ref _dResetHidden, bh);
             Grow(ref _dInitialHidden, _spec.Layers * _spec.Directions * bh);
             Grow(ref _dInitialCell, _spec.Layers * _spec.Directions * bh);
+            if (_spec.HasCellState) Grow(ref _dcPadded, bh);
         }
         _stepCapacity = stepCap;
         _batchCapacity = batchCap;
@@ -406,13 +423,138 @@ internal sealed class SequenceEngine : IDisposable
         Return(ref _input); Return(ref _projection); Return(ref _recurrent); Return(ref _gates); Return(ref _readout); Return(ref _readoutLogits);
         Return(ref _dTop); Return(ref _dLayerA); Return(ref _dLayerB); Return(ref _dP); Return(ref _dQ); Return(ref _dReadout);
         Return(ref _dhTotal); Return(ref _dhPrev); Return(ref _dhCarry); Return(ref _dcCarry); Return(ref _dcPrev); Return(ref _dResetHidden);
-        Return(ref _dInitialHidden); Return(ref _dInitialCell);
+        Return(ref _dInitialHidden); Return(ref _dInitialCell); Return(ref _dcPadded);
     }
 
     private static void Return(ref float[] buffer)
     {
         if (buffer.Length > 0) ArrayPool<float>.Shared.Return(buffer);
         buffer = [];
+    }
+
+    /// <summary>Whether row <paramref name="b"/> is past its length at step <paramref name="t"/> (always false without lengths).</summary>
+    private bool IsPadded(int t, int b) => _hasLengths && t >= _lengths[b];
+
+    /// <summary>Whether every row is past its length at step <paramref name="t"/>.</summary>
+    private bool AllPadded(int t) => _hasLengths && t >= _maxLength;
+
+    private int _maxLength;
+
+    /// <summary>Keeps the lengths of this pass (validated by the caller: B of them, each in 1..T); empty = all T.</summary>
+    private void SetLengths(ReadOnlySpan<int> lengths, int batch)
+    {
+        _hasLengths = false;
+        if (lengths.IsEmpty) return;
+        if (_lengths.Length < batch) _lengths = new int[Math.Max(batch, _batchCapacity)];
+        lengths.CopyTo(_lengths);
+        _maxLength = 0;
+        bool allFull = true;
+        for (int b = 0; b < batch; b++)
+        {
+            _maxLength = Math.Max(_maxLength, lengths[b]);
+            allFull &= lengths[b] >= _steps;
+        }
+        _hasLengths = !allFull;
+    }
+
+    /// <summary>
+    /// Writes exact zeros into columns [offset, offset + width) of every padded row (t ≥ length_b) of a sequence-first
+    /// buffer whose rows are <paramref name="stride"/> floats apart: padded outputs, and the input projection and
+    /// upstream gradients of padded positions (whatever a padded input held, NaN included, it goes no further).
+    /// </summary>
+    private void ClearPadded(Span<float> rows, int stride, int offset, int width)
+    {
+        if (!_hasLengths) return;
+        for (int t = 0; t < _steps; t++)
+            for (int b = 0; b < _batch; b++)
+                if (t >= _lengths[b]) rows.Slice((t * _batch + b) * stride + offset, width).Clear();
+    }
+
+    /// <summary>Zeros the padded rows of a sequence-first [T·B, width] buffer for lengths given by the caller.</summary>
+    internal static void ClearPaddedRows(Span<float> rows, int steps, int batch, int width, ReadOnlySpan<int> lengths)
+    {
+        if (lengths.IsEmpty) return;
+        for (int t = 0; t < steps; t++)
+            for (int b = 0; b < batch; b++)
+                if (t >= lengths[b]) rows.Slice((t * batch + b) * width, width).Clear();
+    }
+
+    /// <summary>
+    /// A step at which every row is padded: each state passes through unchanged (h_next = h_prev, c_next = c_prev) and
+    /// no cell runs. Training also clears that step's r ⊙ h_prev rows (they enter dW_hn with a zero gradient).
+    /// </summary>
+    private bool SkipIdleStep(int t, int slot, ReadOnlySpan<float> hPrev, Span<float> hNext, Span<float> cell, int prevOffset, int nextOffset)
+    {
+        if (!AllPadded(t)) return false;
+        int bh = _batch * _h;
+        hPrev.CopyTo(hNext);
+        if (_spec.HasCellState) cell.Slice(prevOffset, bh).CopyTo(cell.Slice(nextOffset, bh));
+        if (_training && _resetHidden[slot].Length > 0) _resetHidden[slot].AsSpan(t * bh, bh).Clear();
+        return true;
+    }
+
+    /// <summary>After a step, the rows padded at t keep their previous state (h, and c for the LSTM): a sequence that ended stays put.</summary>
+    private void KeepPaddedRows(int t, ReadOnlySpan<float> hPrev, Span<float> hNext, Span<float> cell, int prevOffset, int nextOffset)
+    {
+        if (!_hasLengths) return;
+        for (int b = 0; b < _batch; b++)
+        {
+            if (t < _lengths[b]) continue;
+            hPrev.Slice(b * _h, _h).CopyTo(hNext.Slice(b * _h, _h));
+            if (_spec.HasCellState) cell.Slice(prevOffset + b * _h, _h).CopyTo(cell.Slice(nextOffset + b * _h, _h));
+        }
+    }
+
+    /// <summary>
+    /// Back-propagation through a step at which every row is padded: the state passed through unchanged, so the
+    /// carries dL/dh and dL/dc pass through too (padded upstream gradients are zero), and the step's dP and dQ are zero.
+    /// </summary>
+    private bool SkipIdleStepBackward(int t, Span<float> dP, Span<float> dQ)
+    {
+        if (!AllPadded(t)) return false;
+        for (int b = 0; b < _batch; b++) ClearGateGradients(t, b, dP, dQ);
+        return true;
+    }
+
+    /// <summary>Before a step's cell backward: keeps the cell carry of the rows padded at t (the LSTM overwrites it).</summary>
+    private void SavePaddedCellCarry(int t, ReadOnlySpan<float> dcCarry)
+    {
+        if (!_hasLengths || !_spec.HasCellState) return;
+        for (int b = 0; b < _batch; b++)
+            if (t >= _lengths[b]) dcCarry.Slice(b * _h, _h).CopyTo(_dcPadded.AsSpan(b * _h, _h));
+    }
+
+    /// <summary>
+    /// After a step's cell backward: a row padded at t passed its state through, so dL/dh_prev is its carry
+    /// (its upstream gradient is zero), dL/dc_prev its cell carry, and its dP, dQ rows are zero.
+    /// </summary>
+    private void PassPaddedRowsThrough(int t, ReadOnlySpan<float> dhCarry, Span<float> dhPrev, Span<float> dcCarry, Span<float> dP, Span<float> dQ)
+    {
+        if (!_hasLengths) return;
+        for (int b = 0; b < _batch; b++)
+        {
+            if (t < _lengths[b]) continue;
+            dhCarry.Slice(b * _h, _h).CopyTo(dhPrev.Slice(b * _h, _h));
+            if (_spec.HasCellState) _dcPadded.AsSpan(b * _h, _h).CopyTo(dcCarry.Slice(b * _h, _h));
+            ClearGateGradients(t, b, dP, dQ);
+        }
+    }
+
+    /// <summary>Zeros row (t, b) of dP and of dQ (for the GRU; its two-block form without linear-before-reset too).</summary>
+    private void ClearGateGradients(int t, int b, Span<float> dP, Span<float> dQ)
+    {
+        int rows = _steps * _batch, row = t * _batch + b;
+        dP.Slice(row * _gh, _gh).Clear();
+        if (_spec.Cell != CellKind.Gru) return;
+        if (_spec.LinearBeforeReset)
+        {
+            dQ.Slice(row * _gh, _gh).Clear();
+        }
+        else
+        {
+            dQ.Slice(row * 2 * _h, 2 * _h).Clear();
+            dQ.Slice(rows * 2 * _h + row * _h, _h).Clear();
+        }
     }
 
     /// <summary>The sequence-first input buffer (for batch-first callers), at least T·B·I long.</summary>

@@ -19,6 +19,6 @@ public enum LossReduction
     /// <summary>Summed over time steps and outputs (the seed document's choice).</summary>
     Sum,
 
-    /// <summary>Averaged over time steps and outputs (T·O elements).</summary>
+    /// <summary>Averaged over time steps, batch and outputs (T·B·O elements; with sequence lengths, the valid positions only: Σ_b length_b · O).</summary>
     Mean,
 }

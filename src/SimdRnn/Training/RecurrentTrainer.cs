@@ -11,8 +11,8 @@ namespace SimdRnn.Training;
 /// return its buffers.
 /// </summary>
 /// <remarks>
-/// Two ways to train: <see cref="ComputeGradients"/> / <see cref="TrainStep"/> with targets and a loss on the
-/// network's output, or <see cref="Forward"/> then <see cref="Backward"/> with any upstream gradients (of the output,
+/// Two ways to train: <see cref="ComputeGradients(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> / <see cref="TrainStep(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> with targets and a loss on the
+/// network's output, or <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> then <see cref="Backward"/> with any upstream gradients (of the output,
 /// the top layer's output and the final states), which also yields the gradients of the inputs and initial states.
 /// </remarks>
 public sealed class RecurrentTrainer : IDisposable
@@ -76,16 +76,16 @@ public sealed class RecurrentTrainer : IDisposable
         return _gradients.AsSpan(slot.Offset, slot.Length);
     }
 
-    /// <summary>The network's output of the last <see cref="Forward"/> ([T, B, O] or [T, B, D·H], in the spec's layout).</summary>
+    /// <summary>The network's output of the last <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> ([T, B, O] or [T, B, D·H], in the spec's layout).</summary>
     public ReadOnlySpan<float> Output => _output.AsSpan(0, _steps * _batch * _spec.OutputSize);
 
-    /// <summary>The top layer's output of the last <see cref="Forward"/> [T, B, D·H] (the same as <see cref="Output"/> without a readout).</summary>
+    /// <summary>The top layer's output of the last <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> [T, B, D·H] (the same as <see cref="Output"/> without a readout).</summary>
     public ReadOnlySpan<float> LayerOutput => _spec.ReadoutSize > 0 ? _layerOutput.AsSpan(0, _steps * _batch * _spec.LayerOutputSize) : Output;
 
-    /// <summary>h_T of the last <see cref="Forward"/>, [L·D, B, H].</summary>
+    /// <summary>h_T of the last <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>, [L·D, B, H].</summary>
     public ReadOnlySpan<float> FinalHidden => _finalHidden.AsSpan(0, StateLength);
 
-    /// <summary>c_T of the last <see cref="Forward"/>, [L·D, B, H] (LSTM; empty otherwise).</summary>
+    /// <summary>c_T of the last <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>, [L·D, B, H] (LSTM; empty otherwise).</summary>
     public ReadOnlySpan<float> FinalCell => _spec.HasCellState ? _finalCell.AsSpan(0, StateLength) : default;
 
     /// <summary>dL/dx of the last <see cref="Backward"/>, in the input's layout.</summary>
@@ -105,16 +105,32 @@ public sealed class RecurrentTrainer : IDisposable
     /// <param name="initialHidden">h_0 [L·D, B, H], or empty.</param>
     /// <param name="initialCell">c_0 [L·D, B, H] (LSTM), or empty.</param>
     /// <exception cref="ArgumentException">A length does not fit; nothing changes then.</exception>
-    public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default)
+    public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default) =>
+        Forward(input, batch, default, initialHidden, initialCell);
+
+    /// <summary>
+    /// Runs sequences of different lengths forward (packed-sequence semantics, as
+    /// <see cref="RecurrentSession.Run(ReadOnlySpan{float}, int, ReadOnlySpan{int}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, Span{float})"/>),
+    /// keeping what back-propagation needs; <see cref="Backward"/> then sends no gradient through padded positions
+    /// (their upstream gradients are ignored, their input gradients are zero).
+    /// </summary>
+    /// <param name="input">[T, B, I] (or [B, T, I] when batch-first); padded positions may hold anything.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="lengths">B lengths in 1..T, in any order; empty = every sequence is T long.</param>
+    /// <param name="initialHidden">h_0 [L·D, B, H], or empty.</param>
+    /// <param name="initialCell">c_0 [L·D, B, H] (LSTM), or empty.</param>
+    /// <exception cref="ArgumentException">A length does not fit; nothing changes then.</exception>
+    public void Forward(ReadOnlySpan<float> input, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int steps = SequenceArguments.Steps(_spec, input, batch);
+        if (!lengths.IsEmpty) SequenceArguments.Lengths(lengths, steps, batch, nameof(lengths));
         SequenceArguments.State(_spec, initialHidden, batch, false, nameof(initialHidden));
         SequenceArguments.State(_spec, initialCell, batch, true, nameof(initialCell));
-        ForwardUnchecked(input, steps, batch, initialHidden, initialCell);
+        ForwardUnchecked(input, steps, batch, initialHidden, initialCell, lengths);
     }
 
-    private void ForwardUnchecked(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell)
+    private void ForwardUnchecked(ReadOnlySpan<float> input, int steps, int batch, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, ReadOnlySpan<int> lengths = default)
     {
         _steps = steps;
         _batch = batch;
@@ -131,7 +147,8 @@ public sealed class RecurrentTrainer : IDisposable
         Span<float> sequenceFirst = _engine.InputBuffer(steps, batch);
         if (_spec.BatchFirst) SequenceLayout.SwapLeadingAxes(input, batch, steps, _spec.InputSize, sequenceFirst);
         else input.CopyTo(sequenceFirst);
-        _engine.Forward(_weights, sequenceFirst, steps, batch, initialHidden, initialCell, default, default);
+        SequenceEngine.ClearPaddedRows(sequenceFirst, steps, batch, _spec.InputSize, lengths); // padded inputs (NaN too) never reach dW_ih
+        _engine.Forward(_weights, sequenceFirst, steps, batch, initialHidden, initialCell, default, default, lengths);
         _engine.CopyFinalHidden(_finalHidden);
         if (_spec.HasCellState) _engine.CopyFinalCell(_finalCell);
         if (_spec.ReadoutSize > 0)
@@ -147,7 +164,7 @@ public sealed class RecurrentTrainer : IDisposable
     }
 
     /// <summary>
-    /// Exact back-propagation through the last <see cref="Forward"/> for the scalar loss whose gradients are given:
+    /// Exact back-propagation through the last <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> for the scalar loss whose gradients are given:
     /// of the output (<paramref name="outputGradient"/>, like <see cref="Output"/>), of the top layer's output when
     /// the network has a readout (<paramref name="layerOutputGradient"/>), and of the final states. Any may be empty
     /// (zero). Overwrites <see cref="Gradients"/>, <see cref="InputGradient"/> and the initial-state gradients.
@@ -203,6 +220,24 @@ public sealed class RecurrentTrainer : IDisposable
     /// <exception cref="ArgumentException">A length does not fit; nothing changes then.</exception>
     /// <exception cref="InvalidOperationException">Binary cross-entropy without a sigmoid readout.</exception>
     public LossReport ComputeGradients(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> targets,
+        ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default) =>
+        ComputeGradients(input, batch, default, targets, initialHidden, initialCell);
+
+    /// <summary>
+    /// <see cref="ComputeGradients(ReadOnlySpan{float}, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// for sequences of different lengths: the loss counts valid positions only (t &lt; length_b; the mean divides by
+    /// their number times the output width), and padded targets, like padded inputs, may hold anything.
+    /// </summary>
+    /// <param name="input">[T, B, I] (or batch-first).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="lengths">B lengths in 1..T, in any order; empty = every sequence is T long.</param>
+    /// <param name="targets">Like <see cref="Output"/>.</param>
+    /// <param name="initialHidden">h_0, or empty.</param>
+    /// <param name="initialCell">c_0 (LSTM), or empty.</param>
+    /// <returns>The loss and the mean squared error over the valid positions, measured before any update.</returns>
+    /// <exception cref="ArgumentException">A length does not fit; nothing changes then.</exception>
+    /// <exception cref="InvalidOperationException">Binary cross-entropy without a sigmoid readout.</exception>
+    public LossReport ComputeGradients(ReadOnlySpan<float> input, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> targets,
         ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -211,20 +246,27 @@ public sealed class RecurrentTrainer : IDisposable
             throw new InvalidOperationException("Binary cross-entropy needs a sigmoid readout; use LossKind.SquaredError for other outputs.");
         int steps = SequenceArguments.Steps(_spec, input, batch);
         SequenceArguments.PerStep(targets, steps, batch, _spec.OutputSize, nameof(targets));
+        if (!lengths.IsEmpty) SequenceArguments.Lengths(lengths, steps, batch, nameof(lengths));
         SequenceArguments.State(_spec, initialHidden, batch, false, nameof(initialHidden));
         SequenceArguments.State(_spec, initialCell, batch, true, nameof(initialCell));
-        ForwardUnchecked(input, steps, batch, initialHidden, initialCell);
+        ForwardUnchecked(input, steps, batch, initialHidden, initialCell, lengths);
 
         // The loss, element by element in the caller's layout; its gradient lands sequence-first in _dOutput.
         int rows = steps * batch, width = _spec.OutputSize, n = rows * width;
         ReadOnlySpan<float> outputs = Output;
         ReadOnlySpan<float> logits = bce ? _engine.ReadoutLogits : default;
         Span<float> gradient = _dOutput.AsSpan(0, n);
-        double scale = Options.Reduction == LossReduction.Mean && n > 0 ? 1.0 / n : 1.0;
+        int valid = ValidElements(lengths, steps, batch, width);
+        double scale = Options.Reduction == LossReduction.Mean && valid > 0 ? 1.0 / valid : 1.0;
         double loss = 0, squaredError = 0;
         for (int k = 0; k < n; k++)
         {
             int sf = SequenceFirstIndex(k, steps, batch, width);
+            if (IsPaddedElement(lengths, sf, batch, width))
+            {
+                gradient[sf] = 0;
+                continue;
+            }
             double o = outputs[k], t = targets[k], error = o - t;
             squaredError += error * error;
             if (bce)
@@ -242,7 +284,24 @@ public sealed class RecurrentTrainer : IDisposable
         }
         if (_spec.ReadoutSize > 0) BackwardUnchecked(gradient, default, default, default, readoutGradientIsLogit: bce);
         else BackwardUnchecked(default, gradient, default, default, readoutGradientIsLogit: false);
-        return new LossReport(loss * scale, n > 0 ? squaredError / n : 0);
+        return new LossReport(loss * scale, valid > 0 ? squaredError / valid : 0);
+    }
+
+    /// <summary>The number of loss elements at valid positions: Σ_b length_b · width (T·B·width without lengths).</summary>
+    private static int ValidElements(ReadOnlySpan<int> lengths, int steps, int batch, int width)
+    {
+        if (lengths.IsEmpty) return steps * batch * width;
+        int total = 0;
+        foreach (int length in lengths) total += length * width;
+        return total;
+    }
+
+    /// <summary>Whether sequence-first element <paramref name="sf"/> lies at a padded position (t ≥ length_b).</summary>
+    private static bool IsPaddedElement(ReadOnlySpan<int> lengths, int sf, int batch, int width)
+    {
+        if (lengths.IsEmpty) return false;
+        int row = sf / width;
+        return row / batch >= lengths[row % batch];
     }
 
     /// <summary>
@@ -260,7 +319,7 @@ public sealed class RecurrentTrainer : IDisposable
     }
 
     /// <summary>
-    /// One iteration: <see cref="ComputeGradients"/> then <see cref="ApplyGradients"/>. An iteration whose loss or
+    /// One iteration: <see cref="ComputeGradients(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/> then <see cref="ApplyGradients"/>. An iteration whose loss or
     /// gradients are not finite changes nothing and says so in <see cref="LossReport.Updated"/>.
     /// </summary>
     /// <param name="input">[T, B, I] (or batch-first).</param>
@@ -270,9 +329,24 @@ public sealed class RecurrentTrainer : IDisposable
     /// <param name="initialCell">c_0 (LSTM), or empty.</param>
     /// <returns>The losses measured before the update.</returns>
     public LossReport TrainStep(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> targets,
+        ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default) =>
+        TrainStep(input, batch, default, targets, initialHidden, initialCell);
+
+    /// <summary>
+    /// One iteration over sequences of different lengths: <see cref="ComputeGradients(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+    /// then <see cref="ApplyGradients"/>.
+    /// </summary>
+    /// <param name="input">[T, B, I] (or batch-first).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="lengths">B lengths in 1..T, in any order; empty = every sequence is T long.</param>
+    /// <param name="targets">Like <see cref="Output"/>.</param>
+    /// <param name="initialHidden">h_0, or empty.</param>
+    /// <param name="initialCell">c_0 (LSTM), or empty.</param>
+    /// <returns>The losses measured before the update.</returns>
+    public LossReport TrainStep(ReadOnlySpan<float> input, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> targets,
         ReadOnlySpan<float> initialHidden = default, ReadOnlySpan<float> initialCell = default)
     {
-        var report = ComputeGradients(input, batch, targets, initialHidden, initialCell);
+        var report = ComputeGradients(input, batch, lengths, targets, initialHidden, initialCell);
         bool updated = double.IsFinite(report.Loss) && ApplyGradients();
         return report with { Updated = updated };
     }

@@ -331,14 +331,14 @@ public sealed class OnnxImportTests
 
     public static TheoryData<string, string, string> RefusalCases() => new()
     {
-        { "lstm_peepholes", "LSTM", "peephole" },
+        { "lstm_peepholes", "LSTM", "the peephole input P ('P') is given and not all zero" },
         { "gru_relu_tanh", "GRU", "activations [Relu, Tanh]" },
         { "clip", "LSTM", "clip" },
         { "reverse", "GRU", "reverse" },
-        { "sequence_lens", "RNN", "sequence_lens" },
+        { "sequence_lens", "RNN", "constant lengths are not read" },
         { "input_forget", "LSTM", "input_forget" },
         { "activation_alpha", "RNN", "activation_alpha" },
-        { "layout", "GRU", "layout = 1" },
+        { "layout", "GRU", "layout = 2 is not 0 or 1" },
         { "double_weights", "RNN", "element type Double" },
         { "rnn_sigmoid", "RNN", "activations [Sigmoid]" },
     };
@@ -352,7 +352,7 @@ public sealed class OnnxImportTests
             switch (what)
             {
                 case "lstm_peepholes":
-                    graph.Initializer.Add(Tensor("P", [1, 12], new float[12]));
+                    graph.Initializer.Add(Tensor("P", [1, 12], Enumerable.Repeat(0.5f, 12).ToArray()));
                     node.Input.Add("P");
                     break;
                 case "gru_relu_tanh":
@@ -365,7 +365,7 @@ public sealed class OnnxImportTests
                     node.Attribute.Add(StringAttribute("direction", "reverse"));
                     break;
                 case "sequence_lens":
-                    graph.Input.Add(new ValueInfoProto { Name = "lens" });
+                    graph.Initializer.Add(new TensorProto { Name = "lens", DataType = (int)TensorProto.Types.DataType.Int32, Dims = { 1 }, Int32Data = { 3 } });
                     node.Input[4] = "lens";
                     break;
                 case "input_forget":
@@ -377,7 +377,7 @@ public sealed class OnnxImportTests
                     node.Attribute.Add(alpha);
                     break;
                 case "layout":
-                    node.Attribute.Add(new AttributeProto { Name = "layout", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+                    node.Attribute.Add(new AttributeProto { Name = "layout", Type = AttributeProto.Types.AttributeType.Int, I = 2 });
                     break;
                 case "double_weights":
                     var w = graph.Initializer.Single(t => t.Name == "W");
