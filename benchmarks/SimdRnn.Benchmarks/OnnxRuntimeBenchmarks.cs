@@ -102,14 +102,17 @@ public abstract class OnnxRuntimeRunBenchmarks
     /// <summary>T, B and "IxH" of the workload.</summary>
     protected abstract (int Steps, int Batch, string Size) Shape { get; }
 
+    /// <summary>ONNX Runtime's intra-op threads and SimdRnn's MaxDegreeOfParallelism (1: both on one core).</summary>
+    protected virtual int ThreadCount => 1;
+
     [GlobalSetup]
     public void Setup()
     {
         var (steps, batch, size) = Shape;
         var network = OrtHarness.Network(Cell, size);
-        _ort = new OrtHarness(network, steps, batch);
+        _ort = new OrtHarness(network, steps, batch, ThreadCount);
         _session = network.CreateSession();
-        _session.MaxDegreeOfParallelism = 1; // one core, as ONNX Runtime's single intra-op thread
+        _session.MaxDegreeOfParallelism = ThreadCount; // as many cores as ONNX Runtime's intra-op threads
         SimdRnn(); // sizes the session's buffers
     }
 
@@ -146,6 +149,15 @@ public class OnnxRuntimeBatchBenchmarks : OnnxRuntimeRunBenchmarks
     [Params("64x128")]
     public string Size { get; set; } = "64x128";
 
+    /// <summary>
+    /// 1: one core each (ONNX Runtime one intra-op thread, SimdRnn MaxDegreeOfParallelism = 1); 2: both cores each.
+    /// SimdRnn at 2 against SimdRnn at 1 is read across the two groups of the same run.
+    /// </summary>
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
+    protected override int ThreadCount => Threads;
+
     protected override (int Steps, int Batch, string Size) Shape => (Steps, Batch, Size);
 }
 
@@ -164,13 +176,13 @@ internal sealed class OrtHarness : IDisposable
     private readonly List<OrtValue> _values = [];
     private readonly int _batch;
 
-    public OrtHarness(RecurrentNetwork network, int steps, int batch)
+    public OrtHarness(RecurrentNetwork network, int steps, int batch, int intraOpThreads = 1)
     {
         var spec = network.Spec;
         _batch = batch;
         _options = new SessionOptions
         {
-            IntraOpNumThreads = 1,
+            IntraOpNumThreads = intraOpThreads,
             InterOpNumThreads = 1,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
