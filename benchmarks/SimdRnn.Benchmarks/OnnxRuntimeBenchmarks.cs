@@ -164,13 +164,14 @@ internal sealed class OrtHarness : IDisposable
     private readonly List<OrtValue> _values = [];
     private readonly int _batch;
 
-    public OrtHarness(RecurrentNetwork network, int steps, int batch)
+    /// <param name="intraOpThreads">ONNX Runtime's intra-op thread count (1 for the single-core comparisons).</param>
+    public OrtHarness(RecurrentNetwork network, int steps, int batch, int intraOpThreads = 1)
     {
         var spec = network.Spec;
         _batch = batch;
         _options = new SessionOptions
         {
-            IntraOpNumThreads = 1,
+            IntraOpNumThreads = intraOpThreads,
             InterOpNumThreads = 1,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,

@@ -28,10 +28,14 @@ internal static class RowSplitPlan
     public const int UnitBlock = 16;
 
     /// <summary>
-    /// The split's lower bound on G·H·(H + I) (multiply-adds of one step of layer 0 for one stream). Chosen from a
-    /// rough Stopwatch probe on the shared, loaded 2-core development machine (not a published measurement; see the
-    /// RowSplitBenchmarks for the real ones): a GRU step with two workers broke even near 3·H·(H + I) ≈ 200k (H = 192)
-    /// and was slower at 64→128 (74k); the threshold is set above the break-even so small models never get slower.
+    /// The split's lower bound on G·H·(H + I) (multiply-adds of one step of layer 0 for one stream). How it was chosen:
+    /// a rough Stopwatch probe (benchmarks: <c>-- rowsplit-probe</c>) on the shared 2-core development machine, under
+    /// a load average of ~36 — not a publishable measurement, and its 2-worker times (~330 µs: every barrier fell
+    /// through to a blocking wait) say nothing about a quiet machine. Its 1-worker times fix the scale: a GRU step took
+    /// 6 µs at 64→128 (74k), 16 µs at 192→192 (221k), 34 µs at 256→256 (393k). With both cores free a barrier round
+    /// trip costs well under a microsecond spinning and ~10–30 µs when a worker has to be woken, so the split is kept
+    /// off until one step takes ≥ ~25 µs (≥ 3·10⁵ multiply-adds), where halving it pays even for one wake-up; 64→128
+    /// stays on one thread. The lead's RowSplitBenchmarks on a quiet machine should confirm or move it.
     /// </summary>
     public const long Threshold = 300_000;
 
