@@ -31,6 +31,8 @@ public sealed partial class RecurrentSession : IDisposable
     /// The sequences are independent, so the batch is split into contiguous parts run in parallel, each on its own
     /// workspace; results are the same as a serial run to float32 rounding. Worker threads are created on first use,
     /// block while idle, and end with <see cref="Dispose"/>. 1 runs everything on the calling thread.
+    /// A single sequence (B = 1) of a large model is instead split by hidden units across that many cores, bit-identical
+    /// to one thread (see <see cref="RecurrentState.MaxDegreeOfParallelism"/> for when the split applies).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxDegreeOfParallelism

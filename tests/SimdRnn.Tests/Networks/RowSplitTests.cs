@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SimdRnn.Networks;
 using SimdRnn.Tests.Support;
 
@@ -278,7 +277,5 @@ public class RowSplitIdleTests
         float[] xs = new float[50 * 512], ys = new float[50 * 512];
         session.Run(xs, 1, ys);
         AssertIdle(session.RowSplitTeam!, () => session.Run(xs, 1, ys));
-        var process = Process.GetCurrentProcess();
-        Assert.True(process.Threads.Count > 0);
     }
 }
