@@ -176,6 +176,7 @@ internal sealed class OrtHarness : IDisposable
     private readonly List<OrtValue> _values = [];
     private readonly int _batch;
 
+    /// <param name="intraOpThreads">ONNX Runtime's intra-op thread count (1 for the single-core comparisons).</param>
     public OrtHarness(RecurrentNetwork network, int steps, int batch, int intraOpThreads = 1)
     {
         var spec = network.Spec;

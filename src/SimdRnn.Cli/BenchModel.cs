@@ -23,6 +23,13 @@ public sealed record BenchSettings
 
     /// <summary>T, the length of the sequences for the throughput run.</summary>
     public int SequenceLength { get; init; } = 100;
+
+    /// <summary>
+    /// The most cores a step and a run use (<c>--threads N</c>): <see cref="RecurrentState.MaxDegreeOfParallelism"/>
+    /// and <see cref="RecurrentSession.MaxDegreeOfParallelism"/>. Null keeps their defaults (a state steps on one core,
+    /// a session uses every core). A large model at B = 1 is then split by hidden units; small ones stay on one core.
+    /// </summary>
+    public int? Threads { get; init; }
 }
 
 /// <summary>What <c>simdrnn bench</c> measured.</summary>
@@ -50,8 +57,8 @@ public static class BenchModel
     public static BenchResult Run(BenchSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (settings.Batch < 1 || settings.Steps < 1 || settings.SequenceLength < 1)
-            throw new ArgumentOutOfRangeException(nameof(settings), "--batch, --steps and --seq must be positive.");
+        if (settings.Batch < 1 || settings.Steps < 1 || settings.SequenceLength < 1 || settings.Threads < 1)
+            throw new ArgumentOutOfRangeException(nameof(settings), "--batch, --steps, --seq and --threads must be positive.");
         var network = ModelFiles.Load(settings.Model, null);
         var spec = network.Spec;
         int b = settings.Batch;
@@ -59,7 +66,8 @@ public static class BenchModel
         double median = double.NaN, p99 = double.NaN, bytesPerStep = double.NaN;
         if (!spec.Bidirectional)
         {
-            var state = network.CreateState(b);
+            using var state = network.CreateState(b);
+            if (settings.Threads is int stepThreads) state.MaxDegreeOfParallelism = stepThreads;
             float[] x = new float[b * spec.InputSize], y = new float[b * spec.OutputSize];
             for (int k = 0; k < x.Length; k++) x[k] = MathF.Sin(k);
             // Warm-up: at least WarmUpSeconds and 2000 steps. The tiered JIT installs optimized code only after a
@@ -83,6 +91,7 @@ public static class BenchModel
         }
 
         using var session = network.CreateSession();
+        if (settings.Threads is int runThreads) session.MaxDegreeOfParallelism = runThreads;
         int t = settings.SequenceLength;
         float[] input = new float[t * b * spec.InputSize], output = new float[t * b * spec.OutputSize];
         for (int k = 0; k < input.Length; k++) input[k] = MathF.Cos(k);
@@ -114,6 +123,7 @@ public static class BenchModel
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         output.WriteLine($"model              {settings.Model}");
         output.WriteLine($"runtime            {result.Runtime}{(result.NativeAot ? " (Native AOT)" : " (JIT)")}, {result.VectorWidth} float lanes ({result.ActivationWidth} in tanh/sigmoid)");
+        output.WriteLine($"threads            {(settings.Threads is int threads ? threads.ToString(inv) : "default (step 1, sequence all cores)")}");
         output.WriteLine(string.Create(inv, $"streaming step     B={settings.Batch}: median {result.StepMedianMicroseconds:0.00} µs, p99 {result.StepP99Microseconds:0.00} µs over {settings.Steps} steps"));
         output.WriteLine(string.Create(inv, $"allocated          {result.BytesAllocatedPerStep:0.##} bytes per step"));
         output.WriteLine(string.Create(inv, $"sequence           T={settings.SequenceLength}, B={settings.Batch}: {result.SequenceStepsPerSecond:N0} steps/s"));
@@ -137,6 +147,8 @@ public static class BenchModel
         json.WriteNumber("batch", settings.Batch);
         json.WriteNumber("steps", settings.Steps);
         json.WriteNumber("sequenceLength", settings.SequenceLength);
+        if (settings.Threads is int threads) json.WriteNumber("threads", threads);
+        else json.WriteNull("threads");
         WriteNumber(json, "stepMedianMicroseconds", result.StepMedianMicroseconds);
         WriteNumber(json, "stepP99Microseconds", result.StepP99Microseconds);
         WriteNumber(json, "bytesAllocatedPerStep", result.BytesAllocatedPerStep);

@@ -173,13 +173,14 @@ static Command BenchCommand()
     var steps = new Option<int>("--steps") { Description = "Streaming steps to time one by one.", DefaultValueFactory = _ => 20_000 };
     var seq = new Option<int>("--seq") { Description = "Sequence length for the throughput run.", DefaultValueFactory = _ => 100 };
     var json = new Option<bool>("--json") { Description = "Write one JSON object instead of text." };
+    var threads = new Option<int?>("--threads") { Description = "Most cores a step and a run use (a large model at B = 1 splits by hidden units); default: step 1, sequence all cores." };
     var bench = new Command("bench", "Time your model on this machine: streaming step latency (median, p99), sequence throughput, bytes allocated per step.")
     {
-        model, batch, steps, seq, json,
+        model, batch, steps, seq, json, threads,
     };
     bench.SetAction(parse =>
     {
-        var settings = new BenchSettings { Model = parse.GetValue(model)!, Batch = parse.GetValue(batch), Steps = parse.GetValue(steps), SequenceLength = parse.GetValue(seq) };
+        var settings = new BenchSettings { Model = parse.GetValue(model)!, Batch = parse.GetValue(batch), Steps = parse.GetValue(steps), SequenceLength = parse.GetValue(seq), Threads = parse.GetValue(threads) };
         try
         {
             var result = BenchModel.Run(settings);

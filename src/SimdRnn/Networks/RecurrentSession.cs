@@ -5,7 +5,7 @@ namespace SimdRnn.Networks;
 /// input projection of all T·B rows as one matrix product. Owns its buffers (pooled, grown only for a longer or
 /// wider batch than before), so repeated runs allocate nothing. One thread at a time; dispose to return the buffers.
 /// </summary>
-public sealed class RecurrentSession : IDisposable
+public sealed partial class RecurrentSession : IDisposable
 {
     /// <summary>Below this many multiply-adds per run, a batch is not split across threads (the handoff would cost more).</summary>
     internal const long ParallelThreshold = 2_000_000;
@@ -32,6 +32,8 @@ public sealed class RecurrentSession : IDisposable
     /// The sequences are independent, so the batch is split into contiguous parts run in parallel, each on its own
     /// workspace; results are the same as a serial run to float32 rounding. Worker threads are created on first use,
     /// block while idle, and end with <see cref="Dispose"/>. 1 runs everything on the calling thread.
+    /// A single sequence (B = 1) of a large model is instead split by hidden units across that many cores, bit-identical
+    /// to one thread (see <see cref="RecurrentState.MaxDegreeOfParallelism"/> for when the split applies).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
     public int MaxDegreeOfParallelism
@@ -97,6 +99,8 @@ public sealed class RecurrentSession : IDisposable
         if (spec.ReadoutSize > 0) SequenceArguments.OptionalPerStep(layerOutput, steps, batch, spec.LayerOutputSize, nameof(layerOutput));
         else if (!layerOutput.IsEmpty) throw new ArgumentException("Without a readout the layer output is the output; pass an empty span.", nameof(layerOutput));
 
+        // With lengths, only a batch of one full-length sequence takes the split (it has no padded steps to skip).
+        if ((lengths.IsEmpty || (batch == 1 && lengths[0] == steps)) && RowSplit(batch, steps) is { } rowSplit) { rowSplit.Run(input, steps, batch, output, initialHidden, initialCell, finalHidden, finalCell, layerOutput); return; } // B = 1, large model: split by hidden units (RecurrentSession.RowSplit.cs)
         int parts = Math.Min(_maxDegreeOfParallelism, batch);
         long work = (long)steps * batch * spec.Layers * spec.Directions * spec.Gates * spec.HiddenSize * (spec.InputSize + spec.HiddenSize);
         if (parts > 1 && work >= ParallelThreshold)
@@ -267,5 +271,7 @@ public sealed class RecurrentSession : IDisposable
         foreach (var engine in _partEngines) engine.Dispose();
         _workers?.Dispose();
         _workers = null;
+        _rowSplit?.Dispose(); // the row-split workers (RecurrentSession.RowSplit.cs)
+        _rowSplit = null;
     }
 }

@@ -112,3 +112,11 @@ public sealed record RecurrentSpec(CellKind Cell, int InputSize, int HiddenSize)
         if (!Enum.IsDefined(ReadoutActivation)) throw new ArgumentOutOfRangeException(nameof(ReadoutActivation), ReadoutActivation, "Unknown readout activation.");
     }
 }
+
+/// <summary>Maps the public network-level choices onto the cells' own types (Cells knows nothing of Networks).</summary>
+internal static class CellMapping
+{
+    /// <summary>The Elman cell's activation for <paramref name="nonlinearity"/>.</summary>
+    public static Cells.RnnActivation ToCell(this Nonlinearity nonlinearity) =>
+        nonlinearity == Nonlinearity.Relu ? Cells.RnnActivation.Relu : Cells.RnnActivation.Tanh;
+}

@@ -6,14 +6,18 @@ namespace SimdRnn.Networks;
 /// The streaming state of B independent streams through a unidirectional <see cref="RecurrentNetwork"/>: h (and c)
 /// for every layer, [L, B, H], persisting between <see cref="Step"/> calls until <see cref="Reset"/>. It owns the
 /// scratch a step needs, so a step allocates nothing. One thread at a time; the network itself is shared.
+/// A large model's step can be split across cores (<see cref="MaxDegreeOfParallelism"/>, opt-in); dispose the state
+/// to end those worker threads.
 /// </summary>
-public sealed class RecurrentState
+public sealed class RecurrentState : IDisposable
 {
     private readonly float[] _hidden, _cell;         // [L, B, H]
     private readonly float[] _nextHidden, _nextCell; // [B, H]
     private readonly float[] _projection, _recurrent; // [B, G·H]
     private readonly float[] _resetHidden, _gates;   // GRU without linear-before-reset: [B, H], [B, 2H]
     private readonly float[] _cellScratch;           // one stream's gates (5H)
+    private RowSplitStep? _split;                    // the step split by hidden units across workers, when on (issue 13)
+    private int _maxDegreeOfParallelism = 1;
 
     internal RecurrentState(RecurrentNetwork network, int batch)
     {
@@ -35,6 +39,51 @@ public sealed class RecurrentState
         _resetHidden = new float[resetForm ? bh : 0];
         _gates = new float[resetForm ? 2 * bh : 0];
         _cellScratch = new float[5 * spec.HiddenSize];
+    }
+
+    /// <summary>
+    /// The most cores one <see cref="Step"/> uses (default 1: a service with many streams wants one core per stream).
+    /// With 2 or more, a large model's step is split by hidden units: each worker thread owns its units' rows of the
+    /// weights (in its core's cache), runs their products and gate pass, and the workers meet at a barrier after each
+    /// layer (a brief spin, then a blocking wait: idle workers use no CPU). Results are bit-identical to one worker.
+    /// The split stays off where it would not pay: below about 3·10⁵ multiply-adds per step and layer (G·H·(H + I)),
+    /// for a hidden size that is not a multiple of 16, and for the GRU with linear_before_reset = 0. Setting the value
+    /// starts or ends the worker threads; <see cref="Dispose"/> ends them.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        set
+        {
+            Guard.Positive(value, nameof(value));
+            _maxDegreeOfParallelism = value;
+            UseWorkers(RowSplitPlan.Workers(Network.Spec, value));
+        }
+    }
+
+    /// <summary>The number of threads a step runs on now (1 when the split is off).</summary>
+    internal int ActiveWorkers => _split?.Workers ?? 1;
+
+    /// <summary>The split step, when on (tests).</summary>
+    internal RowSplitStep? Split => _split;
+
+    /// <summary>Splits across <paramref name="workers"/> whatever the model's size (tests of small cases); 1 turns it off.</summary>
+    internal void UseWorkersForTests(int workers) => UseWorkers(RowSplitPlan.Workers(Network.Spec, workers, ignoreThreshold: true));
+
+    private void UseWorkers(int workers)
+    {
+        if (workers == ActiveWorkers) return;
+        _split?.Dispose();
+        _split = workers > 1 ? new RowSplitStep(Network, Batch, workers, _hidden, _cell) : null;
+    }
+
+    /// <summary>Ends the worker threads of a split step (if any). The state stays usable, on one thread.</summary>
+    public void Dispose()
+    {
+        _split?.Dispose();
+        _split = null;
+        _maxDegreeOfParallelism = 1;
     }
 
     /// <summary>The network this state runs.</summary>
@@ -122,6 +171,7 @@ public sealed class RecurrentState
         Guard.Length(input, (long)Batch * spec.InputSize, nameof(input));
         Guard.Length(output, (long)Batch * spec.OutputSize, nameof(output));
         // Validated above; from here on only the unchecked kernels run.
+        if (_split is not null) { _split.Step(input, output); return; } // split across workers (RowSplitStep)
         var weights = Network.Weights;
         int h = spec.HiddenSize, bh = Batch * h;
         ReadOnlySpan<float> layerInput = input;

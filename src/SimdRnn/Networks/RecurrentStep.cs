@@ -56,7 +56,7 @@ internal static class RecurrentStep
             switch (spec.Cell)
             {
                 case CellKind.Rnn:
-                    RnnCell.Forward(spec.Nonlinearity == Nonlinearity.Relu ? RnnActivation.Relu : RnnActivation.Tanh, p, qb, hb);
+                    RnnCell.Forward(spec.Nonlinearity.ToCell(), p, qb, hb);
                     break;
                 case CellKind.Gru:
                     GruCell.Forward(p, qb, bhn, hPrev.Slice(b * h, h), hb, cb, cellScratch);

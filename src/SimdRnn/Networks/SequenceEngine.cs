@@ -288,7 +288,7 @@ internal sealed class SequenceEngine : IDisposable
             {
                 case CellKind.Rnn:
                     int next = d == 0 ? t + 1 : t;
-                    RnnCell.Backward(_spec.Nonlinearity == Nonlinearity.Relu ? RnnActivation.Relu : RnnActivation.Tanh, hidden.Slice(next * bh, bh), dhTotal, dPt);
+                    RnnCell.Backward(_spec.Nonlinearity.ToCell(), hidden.Slice(next * bh, bh), dhTotal, dPt);
                     dhPrev.Clear();
                     MatrixProducts.MultiplyAccumulate(dPt, batch, _gh, whh, _h, dhPrev);
                     break;
