@@ -19,7 +19,7 @@ def ns(v):
     v=v.replace(',','')
     num,unit=v.split()
     return float(num)*{'ns':1,'us':1e3,'μs':1e3,'ms':1e6,'s':1e9}[unit]
-def rows(name): return list(csv.DictReader(open(R+name+'-report.csv')))
+def rows(name): return [r for r in csv.DictReader(open(R+name+'-report.csv')) if r.get('Job')!='Dry']  # a --job Dry smoke adds Dry rows
 read=rows('ReadBandwidthBenchmarks'); fma=rows('FmaPeakBenchmarks')
 # Every width's figures, then the floors from the widest one.
 for b in sorted({int(r['Bits']) for r in read}):
