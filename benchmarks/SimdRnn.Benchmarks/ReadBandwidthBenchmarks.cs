@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Running;
@@ -7,12 +6,13 @@ using BenchmarkDotNet.Running;
 namespace SimdRnn.Benchmarks;
 
 /// <summary>
-/// This machine's single-core read bandwidth from each cache level: the sum of a 64-byte-aligned float buffer with
-/// eight independent accumulators (so neither add latency nor a dependency chain limits it), 256- and 512-bit loads.
-/// The buffer sizes are those the GEMV and streaming-step targets read: 24 KB (fits L1), 288 KB (W of the 384×192 GEMV
-/// and of one GRU 64→128 step; L2) and 4608 KB (W of the 1536×768 GEMV; beyond L2, in L3). Every GEMV, step or
-/// recurrence over W has to read W once, so bytes / these GB/s is the floor of its time; the GEMV's GB/s is
-/// 2 × its GFLOP/s (one FMA per 4-byte weight).
+/// This machine's single-core read bandwidth from each cache level at every vector width it accelerates
+/// (<see cref="Bits"/> = 128, 256, 512; widths the hardware lacks are not run): the sum of a 64-byte-aligned float
+/// buffer with eight independent accumulators (so neither add latency nor a dependency chain limits it). The buffer
+/// sizes are those the GEMV and streaming-step targets read: 24 KiB (fits L1, 32 KiB here), 288 KiB (W of the 384×192
+/// GEMV and of one GRU 64→128 step; L2, 1 MiB here) and 4608 KiB (W of the 1536×768 GEMV; beyond L2, in L3). Every
+/// GEMV, step or recurrence over W has to read W once, so bytes / these GB/s at the widest width is the floor of its
+/// time (tools/benchmark_floors.py); the GEMV's GB/s is 2 × its GFLOP/s (one FMA per 4-byte weight).
 /// </summary>
 [Config(typeof(BenchConfig))]
 [MemoryDiagnoser]
@@ -26,6 +26,13 @@ public class ReadBandwidthBenchmarks
     [Params(24, 288, 4608)]
     public int Kilobytes { get; set; }
 
+    /// <summary>The vector width in bits.</summary>
+    [ParamsSource(nameof(Widths))]
+    public int Bits { get; set; }
+
+    /// <summary>The widths this machine accelerates.</summary>
+    public static IEnumerable<int> Widths() => MachineVectors.AcceleratedBits();
+
     [GlobalSetup]
     public void Setup()
     {
@@ -35,36 +42,30 @@ public class ReadBandwidthBenchmarks
         _data = new AlignedFloats(ones);
     }
 
-    /// <summary>Σ data over <see cref="Vector256{T}"/> loads, eight accumulators.</summary>
-    [Benchmark(Baseline = true)]
-    public float Read256()
-    {
-        ref float p = ref MemoryMarshal.GetReference(_data!.Span);
-        var a0 = Vector256<float>.Zero; Vector256<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (int i = 0; i < _length; i += 8 * Vector256<float>.Count)
-        {
-            a0 += Vector256.LoadUnsafe(ref p, (nuint)i); a1 += Vector256.LoadUnsafe(ref p, (nuint)(i + 8));
-            a2 += Vector256.LoadUnsafe(ref p, (nuint)(i + 16)); a3 += Vector256.LoadUnsafe(ref p, (nuint)(i + 24));
-            a4 += Vector256.LoadUnsafe(ref p, (nuint)(i + 32)); a5 += Vector256.LoadUnsafe(ref p, (nuint)(i + 40));
-            a6 += Vector256.LoadUnsafe(ref p, (nuint)(i + 48)); a7 += Vector256.LoadUnsafe(ref p, (nuint)(i + 56));
-        }
-        return Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
-    }
-
-    /// <summary>Σ data over <see cref="Vector512{T}"/> loads, eight accumulators.</summary>
+    /// <summary>Σ data over loads of <see cref="Bits"/> bits, eight accumulators.</summary>
     [Benchmark]
-    public float Read512()
+    public float Read() => Bits switch
     {
-        ref float p = ref MemoryMarshal.GetReference(_data!.Span);
-        var a0 = Vector512<float>.Zero; Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        for (int i = 0; i < _length; i += 8 * Vector512<float>.Count)
+        512 => Sum<Machine512>(_data!.Span, _length),
+        256 => Sum<Machine256>(_data!.Span, _length),
+        _ => Sum<Machine128>(_data!.Span, _length),
+    };
+
+    // Σ data[0..length) with eight accumulators; length is a multiple of 8 × 16 floats (every size above is).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static float Sum<TVector>(Span<float> data, int length) where TVector : struct, IMachineVector<TVector>
+    {
+        ref float p = ref MemoryMarshal.GetReference(data);
+        int w = TVector.Count;
+        TVector a0 = TVector.Create(0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int i = 0; i < length; i += 8 * w)
         {
-            a0 += Vector512.LoadUnsafe(ref p, (nuint)i); a1 += Vector512.LoadUnsafe(ref p, (nuint)(i + 16));
-            a2 += Vector512.LoadUnsafe(ref p, (nuint)(i + 32)); a3 += Vector512.LoadUnsafe(ref p, (nuint)(i + 48));
-            a4 += Vector512.LoadUnsafe(ref p, (nuint)(i + 64)); a5 += Vector512.LoadUnsafe(ref p, (nuint)(i + 80));
-            a6 += Vector512.LoadUnsafe(ref p, (nuint)(i + 96)); a7 += Vector512.LoadUnsafe(ref p, (nuint)(i + 112));
+            a0 = TVector.Add(a0, TVector.Load(ref p, (nuint)i)); a1 = TVector.Add(a1, TVector.Load(ref p, (nuint)(i + w)));
+            a2 = TVector.Add(a2, TVector.Load(ref p, (nuint)(i + 2 * w))); a3 = TVector.Add(a3, TVector.Load(ref p, (nuint)(i + 3 * w)));
+            a4 = TVector.Add(a4, TVector.Load(ref p, (nuint)(i + 4 * w))); a5 = TVector.Add(a5, TVector.Load(ref p, (nuint)(i + 5 * w)));
+            a6 = TVector.Add(a6, TVector.Load(ref p, (nuint)(i + 6 * w))); a7 = TVector.Add(a7, TVector.Load(ref p, (nuint)(i + 7 * w)));
         }
-        return Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+        return TVector.Sum(TVector.Add(TVector.Add(TVector.Add(a0, a1), TVector.Add(a2, a3)), TVector.Add(TVector.Add(a4, a5), TVector.Add(a6, a7))));
     }
 }
 

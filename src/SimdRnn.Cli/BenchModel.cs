@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Numerics;
-using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -35,14 +33,15 @@ public sealed record BenchSettings
 /// <summary>What <c>simdrnn bench</c> measured.</summary>
 /// <param name="Runtime">The .NET runtime.</param>
 /// <param name="NativeAot">Whether this is a Native AOT build.</param>
-/// <param name="VectorWidth">Vector&lt;float&gt;.Count: the lanes the kernels use.</param>
-/// <param name="ActivationWidth">The lanes of the tanh and sigmoid passes: 16 where 512-bit vectors are accelerated
-/// (AVX-512 under the JIT, or an AOT build for x86-64-v4), else <paramref name="VectorWidth"/>.</param>
+/// <param name="VectorWidth">The float lanes of the widest kernel width this process runs at (16 where 512-bit
+/// vectors are accelerated: AVX-512 under the JIT, or an AOT build for x86-64-v4; Vector&lt;float&gt;.Count, 8 on
+/// x86-64-v3, 4 on ARM64; capped by SIMDRNN_VECTOR_WIDTH).</param>
+/// <param name="SupportedWidths">Every kernel width this machine accelerates, widest first, in bits (e.g. "512, 256, 128, 32").</param>
 /// <param name="StepMedianMicroseconds">The median latency of one streaming step (NaN for a bidirectional model).</param>
 /// <param name="StepP99Microseconds">The 99th percentile latency of one streaming step.</param>
 /// <param name="BytesAllocatedPerStep">Managed bytes allocated per streaming step.</param>
 /// <param name="SequenceStepsPerSecond">Time steps per second (T·B per run) in sequence mode.</param>
-public sealed record BenchResult(string Runtime, bool NativeAot, int VectorWidth, int ActivationWidth, double StepMedianMicroseconds, double StepP99Microseconds,
+public sealed record BenchResult(string Runtime, bool NativeAot, int VectorWidth, string SupportedWidths, double StepMedianMicroseconds, double StepP99Microseconds,
     double BytesAllocatedPerStep, double SequenceStepsPerSecond);
 
 /// <summary>Times a user's own model on this machine: streaming latency, sequence throughput, allocations.</summary>
@@ -106,8 +105,9 @@ public static class BenchModel
             runs++;
         }
         double stepsPerSecond = (double)runs * t * b / watch.Elapsed.TotalSeconds;
-        return new BenchResult(RuntimeInformation.FrameworkDescription, !RuntimeFeature.IsDynamicCodeSupported, Vector<float>.Count,
-            Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector<float>.Count,
+        return new BenchResult(RuntimeInformation.FrameworkDescription, !RuntimeFeature.IsDynamicCodeSupported,
+            Kernels.Vectors.VectorWidth.Lanes(Kernels.Vectors.VectorWidth.Maximum),
+            string.Join(", ", Kernels.Vectors.VectorWidth.Supported.Select(Kernels.Vectors.VectorWidth.Bits)),
             median, p99, bytesPerStep, stepsPerSecond);
     }
 
@@ -122,7 +122,7 @@ public static class BenchModel
         ArgumentNullException.ThrowIfNull(output);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         output.WriteLine($"model              {settings.Model}");
-        output.WriteLine($"runtime            {result.Runtime}{(result.NativeAot ? " (Native AOT)" : " (JIT)")}, {result.VectorWidth} float lanes ({result.ActivationWidth} in tanh/sigmoid)");
+        output.WriteLine($"runtime            {result.Runtime}{(result.NativeAot ? " (Native AOT)" : " (JIT)")}, kernels at {result.VectorWidth} float lanes ({32 * result.VectorWidth} bits; widths here: {result.SupportedWidths} bits)");
         output.WriteLine($"threads            {(settings.Threads is int threads ? threads.ToString(inv) : "default (step 1, sequence all cores)")}");
         output.WriteLine(string.Create(inv, $"streaming step     B={settings.Batch}: median {result.StepMedianMicroseconds:0.00} µs, p99 {result.StepP99Microseconds:0.00} µs over {settings.Steps} steps"));
         output.WriteLine(string.Create(inv, $"allocated          {result.BytesAllocatedPerStep:0.##} bytes per step"));
@@ -143,7 +143,7 @@ public static class BenchModel
         json.WriteString("runtime", result.Runtime);
         json.WriteBoolean("nativeAot", result.NativeAot);
         json.WriteNumber("vectorWidth", result.VectorWidth);
-        json.WriteNumber("activationWidth", result.ActivationWidth);
+        json.WriteString("supportedWidths", result.SupportedWidths);
         json.WriteNumber("batch", settings.Batch);
         json.WriteNumber("steps", settings.Steps);
         json.WriteNumber("sequenceLength", settings.SequenceLength);

@@ -217,7 +217,8 @@ public sealed class GemvTests
     [Fact]
     public void InfinityInOverlappedColumnsStaysInfinity()
     {
-        int count = VectorWidth.Lanes(VectorWidth.Maximum), rows = 5, cols = count + 3;
+        // At least 2 lanes, so that columns 3 and 4 exist when the kernels run one lane wide (SIMDRNN_VECTOR_WIDTH=1).
+        int count = Math.Max(2, VectorWidth.Lanes(VectorWidth.Maximum)), rows = 5, cols = count + 3;
         var w = new float[rows * cols];
         var x = new float[cols];
         for (int i = 0; i < w.Length; i++) w[i] = 1f;
