@@ -5,7 +5,8 @@ using SimdRnn.Kernels;
 namespace SimdRnn.Networks;
 
 /// <summary>
-/// Runs a <see cref="RecurrentSpec"/> over whole sequences of B streams, and back-propagates through it exactly.
+/// Runs a <see cref="RecurrentSpec"/> over whole sequences of B streams (the forward pass; a training engine also
+/// keeps the history that <c>Training/SequenceBackward</c> back-propagates through).
 /// It owns every buffer a pass needs (pooled, grown only when a longer or wider batch arrives) and never allocates
 /// otherwise. Not thread-safe: one engine per session or trainer.
 /// </summary>
@@ -39,10 +40,6 @@ internal sealed class SequenceEngine : IDisposable
     private float[] _readout = [];            // [T·B, O]
     private float[] _readoutLogits = [];      // training: the readout before its activation [T·B, O]
 
-    // Backward buffers.
-    private float[] _dTop = [], _dLayerA = [], _dLayerB = [], _dP = [], _dQ = [], _dReadout = [];
-    private float[] _dhTotal = [], _dhPrev = [], _dhCarry = [], _dcCarry = [], _dcPrev = [], _dResetHidden = [];
-    private float[] _dInitialHidden = [], _dInitialCell = [];
 
     private int _steps, _batch;
     private bool _disposed;
@@ -50,7 +47,6 @@ internal sealed class SequenceEngine : IDisposable
     // Lengths (packed-sequence semantics): row b is valid at t < _lengths[b]; empty = every row is T long.
     private int[] _lengths = [];
     private bool _hasLengths;
-    private float[] _dcPadded = [];           // training, LSTM: the cell carries of rows padded at the current step [B, H]
 
     public SequenceEngine(RecurrentLayout layout, bool training)
     {
@@ -85,15 +81,6 @@ internal sealed class SequenceEngine : IDisposable
 
     /// <summary>The readout's output of the last forward pass, sequence-first [T·B, O] (empty without a readout).</summary>
     public ReadOnlySpan<float> ReadoutOutput => _spec.ReadoutSize > 0 ? _readout.AsSpan(0, _steps * _batch * _spec.ReadoutSize) : default;
-
-    /// <summary>dL/dx of the last backward pass, sequence-first [T·B, I].</summary>
-    public ReadOnlySpan<float> InputGradient => _dLayerA.AsSpan(0, _steps * _batch * _spec.InputSize);
-
-    /// <summary>dL/dh_0 of the last backward pass [L·D, B, H].</summary>
-    public ReadOnlySpan<float> InitialHiddenGradient => _dInitialHidden.AsSpan(0, _spec.Layers * _spec.Directions * _batch * _h);
-
-    /// <summary>dL/dc_0 of the last backward pass [L·D, B, H] (LSTM).</summary>
-    public ReadOnlySpan<float> InitialCellGradient => _dInitialCell.AsSpan(0, _spec.HasCellState ? _spec.Layers * _spec.Directions * _batch * _h : 0);
 
     private int TopIndex => _training ? _spec.Layers - 1 : (_spec.Layers - 1) % 2;
 
@@ -194,170 +181,42 @@ internal sealed class SequenceEngine : IDisposable
         }
     }
 
+    // ---- The history a training engine keeps, read by the backward pass (Training/SequenceBackward).
+
+    /// <summary>True for an engine that keeps every step's states and gates for back-propagation.</summary>
+    public bool KeepsHistory => _training;
+
+    /// <summary>The layout this engine runs.</summary>
+    public RecurrentLayout Layout => _layout;
+
+    /// <summary>The floats of history per step and stream: GRU [r | z | n | m] (4H, or 3H without linear-before-reset), LSTM 5H.</summary>
+    public int CacheWidth => _cacheWidth;
+
+    /// <summary>Layer·direction <paramref name="ld"/>'s hidden states, T + 1 time-ordered slots of [B, H].</summary>
+    public ReadOnlySpan<float> HiddenHistory(int ld) => _hidden[ld].AsSpan(0, (_steps + 1) * _batch * _h);
+
+    /// <summary>The LSTM's cell states, like <see cref="HiddenHistory"/> (empty for other cells).</summary>
+    public ReadOnlySpan<float> CellHistory(int ld) => _spec.HasCellState ? _cell[ld].AsSpan(0, (_steps + 1) * _batch * _h) : default;
+
+    /// <summary>The gates kept per step and stream [T·B, CacheWidth].</summary>
+    public ReadOnlySpan<float> GateHistory(int ld) => _cache[ld].AsSpan(0, _steps * _batch * _cacheWidth);
+
+    /// <summary>The GRU without linear-before-reset: r ⊙ h_prev per step [T·B, H] (empty otherwise).</summary>
+    public ReadOnlySpan<float> ResetHiddenHistory(int ld) => _resetHidden[ld].Length == 0 ? default : _resetHidden[ld].AsSpan(0, _steps * _batch * _h);
+
+    /// <summary>Layer <paramref name="l"/>'s output [T·B, D·H] (the input of layer l + 1).</summary>
+    public ReadOnlySpan<float> LayerOutput(int l) => _layerOutputs[l].AsSpan(0, _steps * _batch * _dh);
+
+    /// <summary>True when the last pass had lengths with at least one row shorter than T.</summary>
+    public bool HasLengths => _hasLengths;
+
+    /// <summary>The lengths of the last pass (meaningful when <see cref="HasLengths"/>).</summary>
+    public ReadOnlySpan<int> Lengths => _lengths.AsSpan(0, _batch);
+
     /// <summary>The readout before its activation, of the last forward pass of a training engine [T·B, O].</summary>
     public ReadOnlySpan<float> ReadoutLogits => _readoutLogits.AsSpan(0, _steps * _batch * _spec.ReadoutSize);
 
-    /// <summary>
-    /// Exact back-propagation through the last forward pass (training engines only). Upstream gradients are
-    /// sequence-first: <paramref name="dReadout"/> [T·B, O] of the readout's output, <paramref name="dTop"/>
-    /// [T·B, D·H] of the top layer's output, <paramref name="dFinalHidden"/>/<paramref name="dFinalCell"/> [L·D, B, H];
-    /// any may be empty (zero). Parameter gradients are added into <paramref name="gradients"/>. With
-    /// <paramref name="readoutGradientIsLogit"/>, <paramref name="dReadout"/> is already the gradient of the readout's
-    /// pre-activation (as binary cross-entropy gives it: o − t). Gradients flow back through the fp32 master weights
-    /// <paramref name="parameters"/> (laid out as the layout's tensors), not through the packed copies of the forward pass.
-    /// </summary>
-    public void Backward(ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> input,
-        ReadOnlySpan<float> dReadout, ReadOnlySpan<float> dTop, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell, bool readoutGradientIsLogit = false)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_training) throw new InvalidOperationException("This engine keeps no history.");
-        int steps = _steps, batch = _batch, rows = steps * batch, bh = batch * _h;
-        Span<float> dY = _dTop.AsSpan(0, rows * _dh);
-        CopyOrClear(dTop, 0, rows * _dh, dY);
-        ClearPadded(dY, _dh, 0, _dh);
-
-        if (_spec.ReadoutSize > 0 && !dReadout.IsEmpty)
-        {
-            // dZ = dOut ⊙ act'(Z); dW_head += dZᵀ·Y; db_head += Σ_rows dZ; dY += dZ·W_head
-            int o = _spec.ReadoutSize;
-            Span<float> dz = _dReadout.AsSpan(0, rows * o);
-            dReadout.CopyTo(dz);
-            ClearPadded(dz, o, 0, o);
-            if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid && !readoutGradientIsLogit)
-            {
-                ReadOnlySpan<float> outputs = _readout;
-                for (int k = 0; k < dz.Length; k++) dz[k] *= outputs[k] * (1 - outputs[k]);
-            }
-            MatrixProducts.TransposedMultiplyAccumulate(dz, rows, o, TopOutput, _dh, gradients.Slice(_layout.HeadWeights, o * _dh));
-            MatrixProducts.AccumulateColumnSums(dz, rows, gradients.Slice(_layout.HeadBias, o));
-            MatrixProducts.MultiplyAccumulate(dz, rows, o, parameters.Slice(_layout.HeadWeights, o * _dh), _dh, dY);
-        }
-
-        _dInitialHidden.AsSpan().Clear();
-        _dInitialCell.AsSpan().Clear();
-        for (int l = _spec.Layers - 1; l >= 0; l--)
-        {
-            int inputSize = l == 0 ? _spec.InputSize : _dh;
-            ReadOnlySpan<float> layerInput = l == 0 ? input : _layerOutputs[l - 1].AsSpan(0, rows * _dh);
-            // dX of this layer (the dY of the layer below): buffers alternate by layer parity, so layer 0's is _dLayerA.
-            Span<float> dX = (l % 2 == 0 ? _dLayerA : _dLayerB).AsSpan(0, rows * inputSize);
-            dX.Clear();
-            for (int d = 0; d < _spec.Directions; d++)
-            {
-                int ld = l * _spec.Directions + d;
-                BackwardDirection(l, d, ld, parameters, gradients, layerInput, inputSize, dY, dX, dFinalHidden, dFinalCell, steps, batch, bh);
-            }
-            dY = dX;
-        }
-    }
-
-    private void BackwardDirection(int l, int d, int ld, ReadOnlySpan<float> parameters, Span<float> gradients, ReadOnlySpan<float> layerInput, int inputSize,
-        ReadOnlySpan<float> dY, Span<float> dX, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell, int steps, int batch, int bh)
-    {
-        int rows = steps * batch, h2 = 2 * _h;
-        var w = _layout.Layer(l, d);
-        bool gru = _spec.Cell == CellKind.Gru, lstm = _spec.HasCellState, lbr = _spec.LinearBeforeReset;
-        ReadOnlySpan<float> whh = parameters.Slice(w.RecurrentWeights, _gh * _h);
-        ReadOnlySpan<float> hidden = _hidden[ld].AsSpan(0, (steps + 1) * bh);
-        ReadOnlySpan<float> cell = lstm ? _cell[ld].AsSpan(0, (steps + 1) * bh) : default;
-        ReadOnlySpan<float> cache = _cache[ld];
-        Span<float> dP = _dP.AsSpan(0, rows * _gh);
-        // dQ: the gradient of Q = H_prev·W_hhᵀ (equal to dP for RNN and LSTM). For the GRU without linear-before-reset
-        // it is stored as two blocks: [T·B, 2H] for r, z and [T·B, H] for n, whose input is r ⊙ h_prev.
-        Span<float> dQ = gru ? _dQ.AsSpan(0, rows * _gh) : dP;
-        Span<float> dhTotal = _dhTotal.AsSpan(0, bh), dhPrev = _dhPrev.AsSpan(0, bh), dhCarry = _dhCarry.AsSpan(0, bh);
-        Span<float> dcCarry = _dcCarry.AsSpan(0, lstm ? bh : 0), dcPrev = _dcPrev.AsSpan(0, lstm ? bh : 0);
-        CopyOrClear(dFinalHidden, ld * bh, bh, dhCarry);
-        if (lstm) CopyOrClear(dFinalCell, ld * bh, bh, dcCarry);
-
-        for (int s = steps - 1; s >= 0; s--)
-        {
-            int t = d == 0 ? s : steps - 1 - s;
-            int prev = d == 0 ? t : t + 1;
-            if (SkipIdleStepBackward(t, dP, dQ)) continue;
-            ReadOnlySpan<float> hPrev = hidden.Slice(prev * bh, bh);
-            // δ_t = dL/dy_t (this direction's half) + the carry from the step after.
-            for (int b = 0; b < batch; b++)
-                dY.Slice((t * batch + b) * _dh + d * _h, _h).CopyTo(dhTotal.Slice(b * _h, _h));
-            Elementwise.AccumulateUnchecked(dhCarry, dhTotal);
-            SavePaddedCellCarry(t, dcCarry);
-
-            Span<float> dPt = dP.Slice(t * batch * _gh, batch * _gh);
-            ReadOnlySpan<float> cacheT = cache.Slice(t * batch * _cacheWidth, batch * _cacheWidth);
-            switch (_spec.Cell)
-            {
-                case CellKind.Rnn:
-                    int next = d == 0 ? t + 1 : t;
-                    RnnCell.Backward(_spec.Nonlinearity.ToCell(), hidden.Slice(next * bh, bh), dhTotal, dPt);
-                    dhPrev.Clear();
-                    MatrixProducts.MultiplyAccumulate(dPt, batch, _gh, whh, _h, dhPrev);
-                    break;
-                case CellKind.Lstm:
-                    for (int b = 0; b < batch; b++)
-                        LstmCell.Backward(dhTotal.Slice(b * _h, _h), dcCarry.Slice(b * _h, _h), cacheT.Slice(b * _cacheWidth, _cacheWidth),
-                            cell.Slice(prev * bh + b * _h, _h), dPt.Slice(b * _gh, _gh), dcPrev.Slice(b * _h, _h));
-                    dcPrev.CopyTo(dcCarry);
-                    dhPrev.Clear();
-                    MatrixProducts.MultiplyAccumulate(dPt, batch, _gh, whh, _h, dhPrev);
-                    break;
-                default:
-                    if (lbr)
-                    {
-                        Span<float> dQt = dQ.Slice(t * batch * _gh, batch * _gh);
-                        for (int b = 0; b < batch; b++)
-                            GruCell.Backward(dhTotal.Slice(b * _h, _h), cacheT.Slice(b * _cacheWidth, _cacheWidth), hPrev.Slice(b * _h, _h),
-                                dPt.Slice(b * _gh, _gh), dQt.Slice(b * _gh, _gh), dhPrev.Slice(b * _h, _h));
-                        MatrixProducts.MultiplyAccumulate(dQt, batch, _gh, whh, _h, dhPrev);
-                    }
-                    else
-                    {
-                        Span<float> dQrz = dQ.Slice(t * batch * h2, batch * h2), dQn = dQ.Slice(rows * h2 + t * bh, bh);
-                        Span<float> dRh = _dResetHidden.AsSpan(0, bh);
-                        for (int b = 0; b < batch; b++)
-                            GruCell.CandidateBackward(dhTotal.Slice(b * _h, _h), cacheT.Slice(b * _cacheWidth, _cacheWidth), hPrev.Slice(b * _h, _h),
-                                dPt.Slice(b * _gh, _gh), dQrz.Slice(b * h2, h2), dQn.Slice(b * _h, _h), dhPrev.Slice(b * _h, _h));
-                        // d(r ⊙ h_prev) = dQ_n·W_hn
-                        dRh.Clear();
-                        MatrixProducts.MultiplyAccumulate(dQn, batch, _h, whh.Slice(h2 * _h, _h * _h), _h, dRh);
-                        for (int b = 0; b < batch; b++)
-                            GruCell.ResetGateBackward(dRh.Slice(b * _h, _h), cacheT.Slice(b * _cacheWidth, _cacheWidth), hPrev.Slice(b * _h, _h),
-                                dPt.Slice(b * _gh, _gh), dQrz.Slice(b * h2, h2), dhPrev.Slice(b * _h, _h));
-                        MatrixProducts.MultiplyAccumulate(dQrz, batch, h2, whh.Slice(0, h2 * _h), _h, dhPrev);
-                    }
-                    break;
-            }
-            PassPaddedRowsThrough(t, dhCarry, dhPrev, dcCarry, dP, dQ);
-            dhPrev.CopyTo(dhCarry);
-        }
-        dhCarry.CopyTo(_dInitialHidden.AsSpan(ld * bh, bh));
-        if (lstm) dcCarry.CopyTo(_dInitialCell.AsSpan(ld * bh, bh));
-
-        // Weight and bias gradients over all T·B rows at once, and the gradient into this layer's input.
-        int firstPrev = d == 0 ? 0 : 1;
-        ReadOnlySpan<float> hPrevAll = hidden.Slice(firstPrev * bh, rows * _h);
-        MatrixProducts.TransposedMultiplyAccumulate(dP, rows, _gh, layerInput, inputSize, gradients.Slice(w.InputWeights, _gh * inputSize));
-        MatrixProducts.MultiplyAccumulate(dP, rows, _gh, parameters.Slice(w.InputWeights, _gh * inputSize), inputSize, dX);
-        if (w.InputBias >= 0) MatrixProducts.AccumulateColumnSums(dP, rows, gradients.Slice(w.InputBias, _gh));
-        if (gru && !lbr)
-        {
-            ReadOnlySpan<float> dQrzAll = dQ.Slice(0, rows * h2), dQnAll = dQ.Slice(rows * h2, rows * _h);
-            Span<float> dWhh = gradients.Slice(w.RecurrentWeights, _gh * _h);
-            MatrixProducts.TransposedMultiplyAccumulate(dQrzAll, rows, h2, hPrevAll, _h, dWhh.Slice(0, h2 * _h));
-            MatrixProducts.TransposedMultiplyAccumulate(dQnAll, rows, _h, _resetHidden[ld].AsSpan(0, rows * _h), _h, dWhh.Slice(h2 * _h, _h * _h));
-            if (w.RecurrentBias >= 0)
-            {
-                MatrixProducts.AccumulateColumnSums(dQrzAll, rows, gradients.Slice(w.RecurrentBias, h2));
-                MatrixProducts.AccumulateColumnSums(dQnAll, rows, gradients.Slice(w.RecurrentBias + h2, _h));
-            }
-        }
-        else
-        {
-            MatrixProducts.TransposedMultiplyAccumulate(dQ, rows, _gh, hPrevAll, _h, gradients.Slice(w.RecurrentWeights, _gh * _h));
-            if (w.RecurrentBias >= 0) MatrixProducts.AccumulateColumnSums(dQ, rows, gradients.Slice(w.RecurrentBias, _gh));
-        }
-    }
-
-    private static void CopyOrClear(ReadOnlySpan<float> source, int offset, int length, Span<float> destination)
+    internal static void CopyOrClear(ReadOnlySpan<float> source, int offset, int length, Span<float> destination)
     {
         if (source.IsEmpty) destination.Clear();
         else source.Slice(offset, length).CopyTo(destination);
@@ -383,25 +242,6 @@ internal sealed class SequenceEngine : IDisposable
         if (_spec.Cell == CellKind.Gru && !_spec.LinearBeforeReset) Grow(ref _gates, batchCap * 2 * _h);
         if (_spec.ReadoutSize > 0) Grow(ref _readout, rows * _spec.ReadoutSize);
         if (_spec.ReadoutSize > 0 && _training) Grow(ref _readoutLogits, rows * _spec.ReadoutSize);
-        if (_training)
-        {
-            int widest = Math.Max(_spec.InputSize, _dh);
-            Grow(ref _dTop, rows * _dh);
-            Grow(ref _dLayerA, rows * widest);
-            Grow(ref _dLayerB, rows * widest);
-            Grow(ref _dP, rows * _gh);
-            if (_spec.Cell == CellKind.Gru) Grow(ref _dQ, rows * _gh);
-            if (_spec.ReadoutSize > 0) Grow(ref _dReadout, rows * _spec.ReadoutSize);
-            Grow(ref _dhTotal, bh);
-            Grow(ref _dhPrev, bh);
-            Grow(ref _dhCarry, bh);
-            Grow(ref _dcCarry, bh);
-            Grow(ref _dcPrev, bh);
-            Grow(ref _dResetHidden, bh);
-            Grow(ref _dInitialHidden, _spec.Layers * _spec.Directions * bh);
-            Grow(ref _dInitialCell, _spec.Layers * _spec.Directions * bh);
-            if (_spec.HasCellState) Grow(ref _dcPadded, bh);
-        }
         _stepCapacity = stepCap;
         _batchCapacity = batchCap;
         _rowCapacity = rows;
@@ -421,9 +261,6 @@ internal sealed class SequenceEngine : IDisposable
         foreach (var group in new[] { _layerOutputs, _hidden, _cell, _cache, _resetHidden })
             for (int k = 0; k < group.Length; k++) Return(ref group[k]);
         Return(ref _input); Return(ref _projection); Return(ref _recurrent); Return(ref _gates); Return(ref _readout); Return(ref _readoutLogits);
-        Return(ref _dTop); Return(ref _dLayerA); Return(ref _dLayerB); Return(ref _dP); Return(ref _dQ); Return(ref _dReadout);
-        Return(ref _dhTotal); Return(ref _dhPrev); Return(ref _dhCarry); Return(ref _dcCarry); Return(ref _dcPrev); Return(ref _dResetHidden);
-        Return(ref _dInitialHidden); Return(ref _dInitialCell); Return(ref _dcPadded);
     }
 
     private static void Return(ref float[] buffer)
@@ -436,7 +273,7 @@ internal sealed class SequenceEngine : IDisposable
     private bool IsPadded(int t, int b) => _hasLengths && t >= _lengths[b];
 
     /// <summary>Whether every row is past its length at step <paramref name="t"/>.</summary>
-    private bool AllPadded(int t) => _hasLengths && t >= _maxLength;
+    public bool AllPadded(int t) => _hasLengths && t >= _maxLength;
 
     private int _maxLength;
 
@@ -462,7 +299,7 @@ internal sealed class SequenceEngine : IDisposable
     /// buffer whose rows are <paramref name="stride"/> floats apart: padded outputs, and the input projection and
     /// upstream gradients of padded positions (whatever a padded input held, NaN included, it goes no further).
     /// </summary>
-    private void ClearPadded(Span<float> rows, int stride, int offset, int width)
+    public void ClearPadded(Span<float> rows, int stride, int offset, int width)
     {
         if (!_hasLengths) return;
         for (int t = 0; t < _steps; t++)
@@ -502,58 +339,6 @@ internal sealed class SequenceEngine : IDisposable
             if (t < _lengths[b]) continue;
             hPrev.Slice(b * _h, _h).CopyTo(hNext.Slice(b * _h, _h));
             if (_spec.HasCellState) cell.Slice(prevOffset + b * _h, _h).CopyTo(cell.Slice(nextOffset + b * _h, _h));
-        }
-    }
-
-    /// <summary>
-    /// Back-propagation through a step at which every row is padded: the state passed through unchanged, so the
-    /// carries dL/dh and dL/dc pass through too (padded upstream gradients are zero), and the step's dP and dQ are zero.
-    /// </summary>
-    private bool SkipIdleStepBackward(int t, Span<float> dP, Span<float> dQ)
-    {
-        if (!AllPadded(t)) return false;
-        for (int b = 0; b < _batch; b++) ClearGateGradients(t, b, dP, dQ);
-        return true;
-    }
-
-    /// <summary>Before a step's cell backward: keeps the cell carry of the rows padded at t (the LSTM overwrites it).</summary>
-    private void SavePaddedCellCarry(int t, ReadOnlySpan<float> dcCarry)
-    {
-        if (!_hasLengths || !_spec.HasCellState) return;
-        for (int b = 0; b < _batch; b++)
-            if (t >= _lengths[b]) dcCarry.Slice(b * _h, _h).CopyTo(_dcPadded.AsSpan(b * _h, _h));
-    }
-
-    /// <summary>
-    /// After a step's cell backward: a row padded at t passed its state through, so dL/dh_prev is its carry
-    /// (its upstream gradient is zero), dL/dc_prev its cell carry, and its dP, dQ rows are zero.
-    /// </summary>
-    private void PassPaddedRowsThrough(int t, ReadOnlySpan<float> dhCarry, Span<float> dhPrev, Span<float> dcCarry, Span<float> dP, Span<float> dQ)
-    {
-        if (!_hasLengths) return;
-        for (int b = 0; b < _batch; b++)
-        {
-            if (t < _lengths[b]) continue;
-            dhCarry.Slice(b * _h, _h).CopyTo(dhPrev.Slice(b * _h, _h));
-            if (_spec.HasCellState) _dcPadded.AsSpan(b * _h, _h).CopyTo(dcCarry.Slice(b * _h, _h));
-            ClearGateGradients(t, b, dP, dQ);
-        }
-    }
-
-    /// <summary>Zeros row (t, b) of dP and of dQ (for the GRU; its two-block form without linear-before-reset too).</summary>
-    private void ClearGateGradients(int t, int b, Span<float> dP, Span<float> dQ)
-    {
-        int rows = _steps * _batch, row = t * _batch + b;
-        dP.Slice(row * _gh, _gh).Clear();
-        if (_spec.Cell != CellKind.Gru) return;
-        if (_spec.LinearBeforeReset)
-        {
-            dQ.Slice(row * _gh, _gh).Clear();
-        }
-        else
-        {
-            dQ.Slice(row * 2 * _h, 2 * _h).Clear();
-            dQ.Slice(rows * 2 * _h + row * _h, _h).Clear();
         }
     }
 

@@ -20,6 +20,7 @@ public sealed class RecurrentTrainer : IDisposable
     private readonly RecurrentLayout _layout;
     private readonly RecurrentSpec _spec;
     private readonly SequenceEngine _engine;
+    private readonly SequenceBackward _backward; // back-propagation through _engine's history
     private readonly Optimizer _optimizer;
     private readonly float[] _gradients;
     // The fp32 master weights (the optimizer updates them; back-propagation streams them, 64-byte aligned) and the
@@ -46,6 +47,7 @@ public sealed class RecurrentTrainer : IDisposable
         _gradients = new float[_layout.Count];
         _weights = new NetworkWeights(_layout, _parameters.Span);
         _engine = new SequenceEngine(_layout, training: true);
+        _backward = new SequenceBackward(_engine);
         _optimizer = new Optimizer(Options, _layout.Count);
     }
 
@@ -92,10 +94,10 @@ public sealed class RecurrentTrainer : IDisposable
     public ReadOnlySpan<float> InputGradient => _inputGradient.AsSpan(0, _steps * _batch * _spec.InputSize);
 
     /// <summary>dL/dh_0 of the last <see cref="Backward"/>, [L·D, B, H].</summary>
-    public ReadOnlySpan<float> InitialHiddenGradient => _engine.InitialHiddenGradient;
+    public ReadOnlySpan<float> InitialHiddenGradient => _backward.InitialHiddenGradient;
 
     /// <summary>dL/dc_0 of the last <see cref="Backward"/>, [L·D, B, H] (LSTM; empty otherwise).</summary>
-    public ReadOnlySpan<float> InitialCellGradient => _engine.InitialCellGradient;
+    public ReadOnlySpan<float> InitialCellGradient => _backward.InitialCellGradient;
 
     private int StateLength => _spec.Layers * _spec.Directions * _batch * _spec.HiddenSize;
 
@@ -202,8 +204,8 @@ public sealed class RecurrentTrainer : IDisposable
     private void BackwardUnchecked(ReadOnlySpan<float> dReadout, ReadOnlySpan<float> dTop, ReadOnlySpan<float> dFinalHidden, ReadOnlySpan<float> dFinalCell, bool readoutGradientIsLogit)
     {
         Array.Clear(_gradients);
-        _engine.Backward(_parameters.Span, _gradients, _engine.InputBuffer(_steps, _batch), dReadout, dTop, dFinalHidden, dFinalCell, readoutGradientIsLogit);
-        ToCallerLayout(_engine.InputGradient, _spec.InputSize, _inputGradient);
+        _backward.Backward(_parameters.Span, _gradients, _engine.InputBuffer(_steps, _batch), dReadout, dTop, dFinalHidden, dFinalCell, readoutGradientIsLogit);
+        ToCallerLayout(_backward.InputGradient, _spec.InputSize, _inputGradient);
     }
 
     /// <summary>
@@ -365,6 +367,7 @@ public sealed class RecurrentTrainer : IDisposable
         if (_disposed) return;
         _disposed = true;
         _engine.Dispose();
+        _backward.Dispose();
         foreach (var buffer in new[] { _output, _layerOutput, _finalHidden, _finalCell, _dOutput, _dTop, _inputGradient })
             if (buffer.Length > 0) ArrayPool<float>.Shared.Return(buffer);
     }
