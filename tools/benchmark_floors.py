@@ -36,6 +36,7 @@ out=[]
 def get(name):
     d={}
     for r in rows(name):
+        if r.get('Threads') not in (None, '', '1'): continue  # the batch's two-thread rows are compared elsewhere
         d[(r['Method'],r['Cell'],r.get('Size','64x128'))]=ns(r['Median'])
     return d
 st=get('OnnxRuntimeStepBenchmarks'); sq=get('OnnxRuntimeSequenceBenchmarks'); bt=get('OnnxRuntimeBatchBenchmarks')

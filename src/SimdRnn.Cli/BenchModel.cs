@@ -28,6 +28,9 @@ public sealed record BenchSettings
     /// a session uses every core). A large model at B = 1 is then split by hidden units; small ones stay on one core.
     /// </summary>
     public int? Threads { get; init; }
+
+    /// <summary>The format of the recurrent weight matrices (<see cref="RecurrentNetwork.WithWeightFormat"/>); fp32 by default.</summary>
+    public WeightPrecision Weights { get; init; } = WeightPrecision.Float32;
 }
 
 /// <summary>What <c>simdrnn bench</c> measured.</summary>
@@ -42,7 +45,14 @@ public sealed record BenchSettings
 /// <param name="BytesAllocatedPerStep">Managed bytes allocated per streaming step.</param>
 /// <param name="SequenceStepsPerSecond">Time steps per second (T·B per run) in sequence mode.</param>
 public sealed record BenchResult(string Runtime, bool NativeAot, int VectorWidth, string SupportedWidths, double StepMedianMicroseconds, double StepP99Microseconds,
-    double BytesAllocatedPerStep, double SequenceStepsPerSecond);
+    double BytesAllocatedPerStep, double SequenceStepsPerSecond)
+{
+    /// <summary>The format the network ran on.</summary>
+    public WeightPrecision Weights { get; init; }
+
+    /// <summary>The bytes of the recurrent weight matrices in <see cref="Weights"/> (what a one-stream step streams), without biases and readout.</summary>
+    public long WeightBytes { get; init; }
+}
 
 /// <summary>Times a user's own model on this machine: streaming latency, sequence throughput, allocations.</summary>
 public static class BenchModel
@@ -58,7 +68,27 @@ public static class BenchModel
         ArgumentNullException.ThrowIfNull(settings);
         if (settings.Batch < 1 || settings.Steps < 1 || settings.SequenceLength < 1 || settings.Threads < 1)
             throw new ArgumentOutOfRangeException(nameof(settings), "--batch, --steps, --seq and --threads must be positive.");
-        var network = ModelFiles.Load(settings.Model, null);
+        return Measure(settings, ModelFiles.Load(settings.Model, null).WithWeightFormat(settings.Weights));
+    }
+
+    /// <summary>Runs the measurements once per format, on one load of the model (the formats side by side).</summary>
+    /// <param name="settings">The model and sizes (its <see cref="BenchSettings.Weights"/> is ignored).</param>
+    /// <param name="formats">The formats, in the order to run and report them.</param>
+    /// <returns>The figures, one per format.</returns>
+    public static IReadOnlyList<BenchResult> RunAll(BenchSettings settings, IReadOnlyList<WeightPrecision> formats)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(formats);
+        if (settings.Batch < 1 || settings.Steps < 1 || settings.SequenceLength < 1 || settings.Threads < 1)
+            throw new ArgumentOutOfRangeException(nameof(settings), "--batch, --steps, --seq and --threads must be positive.");
+        var master = ModelFiles.Load(settings.Model, null);
+        var results = new List<BenchResult>(formats.Count);
+        foreach (var format in formats) results.Add(Measure(settings, master.WithWeightFormat(format)));
+        return results;
+    }
+
+    private static BenchResult Measure(BenchSettings settings, RecurrentNetwork network)
+    {
         var spec = network.Spec;
         int b = settings.Batch;
 
@@ -108,7 +138,11 @@ public static class BenchModel
         return new BenchResult(RuntimeInformation.FrameworkDescription, !RuntimeFeature.IsDynamicCodeSupported,
             Kernels.Vectors.VectorWidth.Lanes(Kernels.Vectors.VectorWidth.Maximum),
             string.Join(", ", Kernels.Vectors.VectorWidth.Supported.Select(Kernels.Vectors.VectorWidth.Bits)),
-            median, p99, bytesPerStep, stepsPerSecond);
+            median, p99, bytesPerStep, stepsPerSecond)
+        {
+            Weights = network.WeightPrecision,
+            WeightBytes = ModelFiles.WeightBytes(network, network.WeightPrecision).Matrices,
+        };
     }
 
     /// <summary>Writes the result as plain text.</summary>
@@ -124,9 +158,55 @@ public static class BenchModel
         output.WriteLine($"model              {settings.Model}");
         output.WriteLine($"runtime            {result.Runtime}{(result.NativeAot ? " (Native AOT)" : " (JIT)")}, kernels at {result.VectorWidth} float lanes ({32 * result.VectorWidth} bits; widths here: {result.SupportedWidths} bits)");
         output.WriteLine($"threads            {(settings.Threads is int threads ? threads.ToString(inv) : "default (step 1, sequence all cores)")}");
+        output.WriteLine(string.Create(inv, $"weights            {ModelFiles.WeightsName(result.Weights)}: {result.WeightBytes:N0} bytes of recurrent weight matrices"));
         output.WriteLine(string.Create(inv, $"streaming step     B={settings.Batch}: median {result.StepMedianMicroseconds:0.00} µs, p99 {result.StepP99Microseconds:0.00} µs over {settings.Steps} steps"));
         output.WriteLine(string.Create(inv, $"allocated          {result.BytesAllocatedPerStep:0.##} bytes per step"));
         output.WriteLine(string.Create(inv, $"sequence           T={settings.SequenceLength}, B={settings.Batch}: {result.SequenceStepsPerSecond:N0} steps/s"));
+    }
+
+    /// <summary>Writes the results of several formats side by side as a plain-text table (one column per format).</summary>
+    /// <param name="settings">What was measured.</param>
+    /// <param name="results">The figures, one per format (<see cref="RunAll"/>).</param>
+    /// <param name="output">Where to write.</param>
+    public static void WriteText(BenchSettings settings, IReadOnlyList<BenchResult> results, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(output);
+        if (results.Count == 0) return;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var first = results[0];
+        output.WriteLine($"model              {settings.Model}");
+        output.WriteLine($"runtime            {first.Runtime}{(first.NativeAot ? " (Native AOT)" : " (JIT)")}, kernels at {first.VectorWidth} float lanes (widths here: {first.SupportedWidths} bits)");
+        output.WriteLine(string.Create(inv, $"B={settings.Batch}, {settings.Steps} streaming steps, sequences of T={settings.SequenceLength}"));
+        void Row(string label, Func<BenchResult, string> cell)
+        {
+            var line = new System.Text.StringBuilder(label.PadRight(24));
+            foreach (var r in results) line.Append(cell(r).PadLeft(14));
+            output.WriteLine(line.ToString());
+        }
+        Row("weights", r => ModelFiles.WeightsName(r.Weights));
+        Row("weight bytes", r => r.WeightBytes.ToString("N0", inv));
+        Row("step median (µs)", r => r.StepMedianMicroseconds.ToString("0.00", inv));
+        Row("step p99 (µs)", r => r.StepP99Microseconds.ToString("0.00", inv));
+        Row("allocated (B/step)", r => r.BytesAllocatedPerStep.ToString("0.##", inv));
+        Row("sequence (steps/s)", r => r.SequenceStepsPerSecond.ToString("N0", inv));
+        Row("step vs first", r => (first.StepMedianMicroseconds / r.StepMedianMicroseconds).ToString("0.00×", inv));
+        Row("sequence vs first", r => (r.SequenceStepsPerSecond / first.SequenceStepsPerSecond).ToString("0.00×", inv));
+    }
+
+    /// <summary>Writes the results of several formats as a JSON array of <see cref="WriteJson(BenchSettings, BenchResult, Stream)"/>'s objects.</summary>
+    /// <param name="settings">What was measured.</param>
+    /// <param name="results">The figures, one per format.</param>
+    /// <param name="output">Where to write.</param>
+    public static void WriteJson(BenchSettings settings, IReadOnlyList<BenchResult> results, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(results);
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        json.WriteStartArray();
+        foreach (var result in results) WriteObject(json, settings, result);
+        json.WriteEndArray();
     }
 
     /// <summary>Writes the result as one JSON object (for tools).</summary>
@@ -138,6 +218,11 @@ public static class BenchModel
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(result);
         using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        WriteObject(json, settings, result);
+    }
+
+    private static void WriteObject(Utf8JsonWriter json, BenchSettings settings, BenchResult result)
+    {
         json.WriteStartObject();
         json.WriteString("model", settings.Model);
         json.WriteString("runtime", result.Runtime);
@@ -149,6 +234,8 @@ public static class BenchModel
         json.WriteNumber("sequenceLength", settings.SequenceLength);
         if (settings.Threads is int threads) json.WriteNumber("threads", threads);
         else json.WriteNull("threads");
+        json.WriteString("weights", ModelFiles.WeightsName(result.Weights));
+        json.WriteNumber("weightBytes", result.WeightBytes);
         WriteNumber(json, "stepMedianMicroseconds", result.StepMedianMicroseconds);
         WriteNumber(json, "stepP99Microseconds", result.StepP99Microseconds);
         WriteNumber(json, "bytesAllocatedPerStep", result.BytesAllocatedPerStep);

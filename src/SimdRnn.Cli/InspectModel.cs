@@ -63,5 +63,9 @@ public static class InspectModel
             : "readout     none");
         output.WriteLine($"layout      {(spec.BatchFirst ? "batch-first [B, T, ·]" : "sequence-first [T, B, ·]")}");
         output.WriteLine(string.Create(inv, $"parameters  {network.ParameterCount:N0}"));
+        // The recurrent weight matrices in each format (run/bench --weights); biases and the readout stay fp32.
+        var (fp32, rest) = ModelFiles.WeightBytes(network, WeightPrecision.Float32);
+        long bf16 = ModelFiles.WeightBytes(network, WeightPrecision.BFloat16).Matrices, int8 = ModelFiles.WeightBytes(network, WeightPrecision.Int8).Matrices;
+        output.WriteLine(string.Create(inv, $"weights     weight_ih/weight_hh matrices: fp32 {fp32:N0} bytes, bf16 {bf16:N0} bytes, int8 {int8:N0} bytes (incl. per-row scales); biases and readout fp32 {rest:N0} bytes"));
     }
 }

@@ -12,6 +12,58 @@ public static class ModelFiles
     /// <returns>True for .onnx.</returns>
     public static bool IsOnnx(string path) => string.Equals(Path.GetExtension(path), ".onnx", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The CLI's names of the weight formats (<c>--weights</c>): fp32, bf16, int8.</summary>
+    public static IReadOnlyList<string> WeightFormatNames { get; } = ["fp32", "bf16", "int8"];
+
+    /// <summary>The weight format called <paramref name="name"/> (fp32, bf16 or int8).</summary>
+    /// <param name="name">The CLI name.</param>
+    /// <returns>The precision.</returns>
+    /// <exception cref="ArgumentException">Not one of the names.</exception>
+    public static WeightPrecision ParseWeights(string name) => name switch
+    {
+        "fp32" => WeightPrecision.Float32,
+        "bf16" => WeightPrecision.BFloat16,
+        "int8" => WeightPrecision.Int8,
+        _ => throw new ArgumentException($"--weights must be fp32, bf16 or int8, not '{name}'.", nameof(name)),
+    };
+
+    /// <summary>The CLI name of <paramref name="precision"/> (fp32, bf16, int8).</summary>
+    /// <param name="precision">The precision.</param>
+    /// <returns>The name.</returns>
+    public static string WeightsName(WeightPrecision precision) => precision switch
+    {
+        WeightPrecision.BFloat16 => "bf16",
+        WeightPrecision.Int8 => "int8",
+        _ => "fp32",
+    };
+
+    /// <summary>
+    /// The bytes the recurrent weight matrices (every <c>weight_ih_l*</c> / <c>weight_hh_l*</c>) take in
+    /// <paramref name="precision"/> — 4 per element in fp32, 2 in bf16, 1 plus a 4-byte scale per row in int8 — and the
+    /// bytes of everything else (biases and the readout, always fp32).
+    /// </summary>
+    /// <param name="network">The network.</param>
+    /// <param name="precision">The format.</param>
+    /// <returns>(recurrent weight matrices, the others) in bytes.</returns>
+    public static (long Matrices, long Others) WeightBytes(RecurrentNetwork network, WeightPrecision precision)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        long elements = 0, rows = 0;
+        foreach (var slot in network.Tensors)
+        {
+            if (!slot.Name.StartsWith("weight_ih_l", StringComparison.Ordinal) && !slot.Name.StartsWith("weight_hh_l", StringComparison.Ordinal)) continue;
+            elements += slot.Length;
+            rows += slot.Dimensions[0];
+        }
+        long matrices = precision switch
+        {
+            WeightPrecision.BFloat16 => 2 * elements,
+            WeightPrecision.Int8 => elements + 4 * rows,
+            _ => 4 * elements,
+        };
+        return (matrices, 4L * (network.ParameterCount - elements));
+    }
+
     /// <summary>Loads the network in <paramref name="path"/>.</summary>
     /// <param name="path">A .onnx model, or a PyTorch state_dict as safetensors.</param>
     /// <param name="options">

@@ -59,9 +59,11 @@ static Command RunCommand()
     var head = new Option<string?>("--head") { Description = "Readout activation, overriding the file's metadata." };
     head.AcceptOnlyFromAmong("none", "sigmoid");
     var batchFirst = new Option<bool>("--batch-first") { Description = "x, y and out are [B,T,·]." };
+    var weights = new Option<string?>("--weights") { Description = "Format of the recurrent weight matrices: fp32 (PyTorch-exact), bf16 (rounded to nearest bfloat16) or int8 (per-row scale); biases and readout stay fp32. Default: the file's (fp32, or bf16 for a saved bf16 network)." };
+    weights.AcceptOnlyFromAmong([.. ModelFiles.WeightFormatNames]);
     var run = new Command("run", "Run a PyTorch recurrent model over the sequences in a safetensors file.")
     {
-        model, input, output, nonlinearity, head, batchFirst,
+        model, input, output, nonlinearity, head, batchFirst, weights,
     };
     run.SetAction(parse =>
     {
@@ -75,8 +77,9 @@ static Command RunCommand()
                 Nonlinearity = parse.GetValue(nonlinearity) switch { "relu" => Nonlinearity.Relu, "tanh" => Nonlinearity.Tanh, _ => null },
                 Head = parse.GetValue(head) switch { "sigmoid" => ReadoutActivation.Sigmoid, "none" => ReadoutActivation.None, _ => null },
                 BatchFirst = parse.GetResult(batchFirst) is null ? null : parse.GetValue(batchFirst),
+                Weights = parse.GetValue(weights) is { } chosen ? ModelFiles.ParseWeights(chosen) : null,
             });
-            Console.WriteLine($"{network.Spec.Cell} {network.Spec.Layers}×{(network.Spec.Bidirectional ? "bi" : "uni")} H={network.Spec.HiddenSize}: {batch} sequence(s) × {steps} steps → {parse.GetValue(output)}");
+            Console.WriteLine($"{network.Spec.Cell} {network.Spec.Layers}×{(network.Spec.Bidirectional ? "bi" : "uni")} H={network.Spec.HiddenSize}, {ModelFiles.WeightsName(network.WeightPrecision)} weights: {batch} sequence(s) × {steps} steps → {parse.GetValue(output)}");
             return 0;
         }
         catch (Exception e) when (e is ModelFormatException or ArgumentException or IOException or UnauthorizedAccessException)
@@ -172,17 +175,36 @@ static Command BenchCommand()
     var batch = new Option<int>("--batch") { Description = "Streams stepped together / sequences per run.", DefaultValueFactory = _ => 1 };
     var steps = new Option<int>("--steps") { Description = "Streaming steps to time one by one.", DefaultValueFactory = _ => 20_000 };
     var seq = new Option<int>("--seq") { Description = "Sequence length for the throughput run.", DefaultValueFactory = _ => 100 };
-    var json = new Option<bool>("--json") { Description = "Write one JSON object instead of text." };
+    var json = new Option<bool>("--json") { Description = "Write one JSON object instead of text (with --weights all, an array of one object per format)." };
+    var weights = new Option<string>("--weights") { Description = "Format of the recurrent weight matrices: fp32, bf16, int8, or all (each format side by side).", DefaultValueFactory = _ => "fp32" };
+    weights.AcceptOnlyFromAmong([.. ModelFiles.WeightFormatNames, "all"]);
     var threads = new Option<int?>("--threads") { Description = "Most cores a step and a run use (a large model at B = 1 splits by hidden units); default: step 1, sequence all cores." };
     var bench = new Command("bench", "Time your model on this machine: streaming step latency (median, p99), sequence throughput, bytes allocated per step.")
     {
-        model, batch, steps, seq, json, threads,
+        model, batch, steps, seq, weights, json, threads,
     };
     bench.SetAction(parse =>
     {
         var settings = new BenchSettings { Model = parse.GetValue(model)!, Batch = parse.GetValue(batch), Steps = parse.GetValue(steps), SequenceLength = parse.GetValue(seq), Threads = parse.GetValue(threads) };
         try
         {
+            string chosen = parse.GetValue(weights)!;
+            if (chosen == "all")
+            {
+                var results = BenchModel.RunAll(settings, [WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8]);
+                if (parse.GetValue(json))
+                {
+                    using var stdout = Console.OpenStandardOutput();
+                    BenchModel.WriteJson(settings, results, stdout);
+                    Console.WriteLine();
+                }
+                else
+                {
+                    BenchModel.WriteText(settings, results, Console.Out);
+                }
+                return 0;
+            }
+            settings = settings with { Weights = ModelFiles.ParseWeights(chosen) };
             var result = BenchModel.Run(settings);
             if (parse.GetValue(json))
             {

@@ -23,6 +23,12 @@ public sealed record RunSettings
 
     /// <summary>Overrides the layout: x, y and out as [B,T,·].</summary>
     public bool? BatchFirst { get; init; }
+
+    /// <summary>
+    /// The format of the recurrent weight matrices to run on (<see cref="RecurrentNetwork.WithWeightFormat"/>); null for
+    /// the file's: fp32, or bf16 for a file a bf16 network was saved to.
+    /// </summary>
+    public WeightPrecision? Weights { get; init; }
 }
 
 /// <summary>Runs a PyTorch (safetensors) or ONNX recurrent model over the sequences of a safetensors file.</summary>
@@ -32,6 +38,7 @@ public static class RunModel
     /// <param name="settings">The files and overrides.</param>
     /// <returns>The network that ran and the batch size.</returns>
     /// <exception cref="ModelFormatException">A file is malformed or does not fit the model.</exception>
+    /// <exception cref="ArgumentException">int8 weights were asked for and a weight is NaN or ±∞ (named).</exception>
     public static (RecurrentNetwork Network, int Batch, int Steps) Run(RunSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -41,6 +48,7 @@ public static class RunModel
             ReadoutActivation = settings.Head,
             BatchFirst = settings.BatchFirst,
         });
+        if (settings.Weights is { } precision) network = network.WithWeightFormat(precision);
         var spec = network.Spec;
         var io = SafetensorsFile.Load(settings.Input);
         var xInfo = ModelFiles.About(settings.Input, () => io.GetInfo("x"));
@@ -68,6 +76,7 @@ public static class RunModel
         if (spec.HasCellState) writer.Add("c_n", cN, stateShape);
         if (spec.ReadoutSize > 0) writer.Add("out", output, Sequence(spec.ReadoutSize));
         writer.SetMetadata("model", Path.GetFileName(settings.Model));
+        writer.SetMetadata("weights", ModelFiles.WeightsName(network.WeightPrecision));
         writer.Save(settings.Output);
         return (network, batch, steps);
     }

@@ -51,7 +51,7 @@ public static class PyTorchModel
         }
     }
 
-    /// <summary>Loads a network from a parsed safetensors file.</summary>
+    /// <summary>Loads a network from a parsed safetensors file (on bf16 weights if its metadata says <c>weights = bf16</c>, as <see cref="Save"/> writes for a bf16 network).</summary>
     /// <param name="file">The file.</param>
     /// <param name="options">Overrides; null for the file's metadata and the defaults.</param>
     /// <returns>The network.</returns>
@@ -75,7 +75,10 @@ public static class PyTorchModel
         CheckShapes(spec, tensors, prefix, options.HeadPrefix);
         try
         {
-            return RecurrentNetwork.FromTensors(spec, tensors);
+            // A bf16 network saved by Save comes back on bf16 weights (its BF16 tensors widen exactly, so rounding them
+            // again changes nothing).
+            var network = RecurrentNetwork.FromTensors(spec, tensors);
+            return file.Metadata.TryGetValue("weights", out var weights) && weights == "bf16" ? network.WithWeightFormat(WeightPrecision.BFloat16) : network;
         }
         catch (ArgumentException e)
         {
@@ -89,6 +92,15 @@ public static class PyTorchModel
     /// <paramref name="prefix"/> + PyTorch's, the readout under <paramref name="headPrefix"/>) with <c>__metadata__</c>
     /// describing the architecture; SimdRnn reloads it bit-exactly. The save is atomic.
     /// </summary>
+    /// <remarks>
+    /// A network on <see cref="WeightPrecision.BFloat16"/> weights saves its <c>weight_ih_l*</c> / <c>weight_hh_l*</c>
+    /// matrices as <c>BF16</c> tensors — the rounded values it runs on, half the bytes — and its biases and readout as
+    /// <c>F32</c>, with metadata <c>weights = bf16</c>; PyTorch's <c>load_state_dict</c> accepts it (it converts to the
+    /// module's dtype), and <see cref="Load(string, PyTorchLoadOptions?)"/> gives back a bf16 network with the same
+    /// effective weights (its fp32 master is then the bf16 values). Other networks save their fp32 master parameters as
+    /// <c>F32</c> (an <see cref="WeightPrecision.Int8"/> network's int8 weights are derived from them again by
+    /// <see cref="RecurrentNetwork.WithWeightFormat"/>).
+    /// </remarks>
     /// <param name="network">The network.</param>
     /// <param name="path">The file to write.</param>
     /// <param name="prefix">The recurrent module's prefix (default <c>"rnn."</c>).</param>
@@ -100,9 +112,12 @@ public static class PyTorchModel
         foreach (var slot in network.Tensors)
         {
             string name = slot.Name.StartsWith("head.", StringComparison.Ordinal) ? headPrefix + slot.Name["head.".Length..] : prefix + slot.Name;
-            writer.Add(name, network.Parameters.Slice(slot.Offset, slot.Length), slot.Shape);
+            bool bf16 = network.WeightPrecision == WeightPrecision.BFloat16
+                        && (slot.Name.StartsWith("weight_ih_l", StringComparison.Ordinal) || slot.Name.StartsWith("weight_hh_l", StringComparison.Ordinal));
+            writer.Add(name, network.Parameters.Slice(slot.Offset, slot.Length), slot.Shape, bf16 ? SafetensorsDType.BF16 : SafetensorsDType.F32);
         }
         foreach (var (key, value) in Metadata(network.Spec)) writer.SetMetadata(key, value);
+        if (network.WeightPrecision == WeightPrecision.BFloat16) writer.SetMetadata("weights", "bf16");
         writer.Save(path);
     }
 

@@ -7,13 +7,14 @@ using System.Text.Json;
 namespace SimdRnn.Interop;
 
 /// <summary>
-/// Builds a safetensors file of float32 tensors and optional string metadata. Tensors are written in ordinal order of
-/// their names (so the same contents always give the same bytes), the JSON header is padded with spaces to a multiple of
-/// 8 bytes, and the values round-trip bit for bit through <see cref="SafetensorsFile"/> (NaN payloads, ±0 and ±∞ included).
+/// Builds a safetensors file of float32 (or bfloat16) tensors and optional string metadata. Tensors are written in
+/// ordinal order of their names (so the same contents always give the same bytes), the JSON header is padded with
+/// spaces to a multiple of 8 bytes, and float32 values round-trip bit for bit through <see cref="SafetensorsFile"/> (NaN
+/// payloads, ±0 and ±∞ included); bfloat16 tensors hold each value rounded to the nearest bfloat16, ties to even.
 /// </summary>
 public sealed class SafetensorsWriter
 {
-    private readonly SortedDictionary<string, (long[] Shape, float[] Data)> _tensors = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, (long[] Shape, float[] Data, SafetensorsDType DType)> _tensors = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, string> _metadata = new(StringComparer.Ordinal);
 
     /// <summary>The number of tensors added.</summary>
@@ -29,8 +30,24 @@ public sealed class SafetensorsWriter
     /// <returns>This writer.</returns>
     /// <exception cref="ArgumentException">The name is empty, reserved or taken, or the length does not match the shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
-    public SafetensorsWriter Add(string name, ReadOnlySpan<float> data, ReadOnlySpan<long> shape)
+    public SafetensorsWriter Add(string name, ReadOnlySpan<float> data, ReadOnlySpan<long> shape) => Add(name, data, shape, SafetensorsDType.F32);
+
+    /// <summary>
+    /// Adds a tensor stored as <paramref name="dtype"/>: <see cref="SafetensorsDType.F32"/> (the values exactly) or
+    /// <see cref="SafetensorsDType.BF16"/> (each value rounded to the nearest bfloat16, ties to even; NaN stays NaN, ±∞
+    /// and ±0 keep their sign, finite values above the largest bfloat16 become ±∞). The values are copied.
+    /// </summary>
+    /// <param name="name">A unique, non-empty name other than <c>__metadata__</c>.</param>
+    /// <param name="data">The values, row-major; the length must be the product of <paramref name="shape"/>.</param>
+    /// <param name="shape">The dimensions (each ≥ 0), outermost first; empty for a scalar.</param>
+    /// <param name="dtype">F32 or BF16.</param>
+    /// <returns>This writer.</returns>
+    /// <exception cref="ArgumentException">The name is empty, reserved or taken, or the length does not match the shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, or <paramref name="dtype"/> is neither F32 nor BF16.</exception>
+    public SafetensorsWriter Add(string name, ReadOnlySpan<float> data, ReadOnlySpan<long> shape, SafetensorsDType dtype)
     {
+        if (dtype is not (SafetensorsDType.F32 or SafetensorsDType.BF16))
+            throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "The writer stores F32 or BF16 tensors.");
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (name == SafetensorsHeader.MetadataKey)
             throw new ArgumentException($"'{SafetensorsHeader.MetadataKey}' is reserved for the metadata.", nameof(name));
@@ -43,7 +60,7 @@ public sealed class SafetensorsWriter
         }
         if (count != data.Length)
             throw new ArgumentException($"Tensor '{name}': shape [{string.Join(", ", shape.ToArray())}] has {count} elements, the data has {data.Length}.", nameof(data));
-        _tensors.Add(name, (shape.ToArray(), data.ToArray()));
+        _tensors.Add(name, (shape.ToArray(), data.ToArray(), dtype));
         return this;
     }
 
@@ -54,11 +71,21 @@ public sealed class SafetensorsWriter
     /// <returns>This writer.</returns>
     /// <exception cref="ArgumentException">The name is empty, reserved or taken, or the length does not match the shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative.</exception>
-    public SafetensorsWriter Add(string name, ReadOnlySpan<float> data, ReadOnlySpan<int> shape)
+    public SafetensorsWriter Add(string name, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => Add(name, data, shape, SafetensorsDType.F32);
+
+    /// <summary>Adds a tensor stored as <paramref name="dtype"/> (F32 or BF16) with 32-bit dimensions; see <see cref="Add(string, ReadOnlySpan{float}, ReadOnlySpan{long}, SafetensorsDType)"/>.</summary>
+    /// <param name="name">A unique, non-empty name other than <c>__metadata__</c>.</param>
+    /// <param name="data">The values, row-major; the length must be the product of <paramref name="shape"/>.</param>
+    /// <param name="shape">The dimensions (each ≥ 0), outermost first; empty for a scalar.</param>
+    /// <param name="dtype">F32 or BF16.</param>
+    /// <returns>This writer.</returns>
+    /// <exception cref="ArgumentException">The name is empty, reserved or taken, or the length does not match the shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, or <paramref name="dtype"/> is neither F32 nor BF16.</exception>
+    public SafetensorsWriter Add(string name, ReadOnlySpan<float> data, ReadOnlySpan<int> shape, SafetensorsDType dtype)
     {
         Span<long> wide = shape.Length <= 16 ? stackalloc long[shape.Length] : new long[shape.Length];
         for (int k = 0; k < shape.Length; k++) wide[k] = shape[k];
-        return Add(name, data, wide);
+        return Add(name, data, wide, dtype);
     }
 
     /// <summary>Sets a metadata entry, replacing any with the same key.</summary>
@@ -84,8 +111,21 @@ public sealed class SafetensorsWriter
         stream.Write(prefix);
         stream.Write(header);
         byte[]? buffer = BitConverter.IsLittleEndian ? null : new byte[4096];
-        foreach ((long[] _, float[] data) in _tensors.Values)
+        byte[]? halves = null;
+        foreach ((long[] _, float[] data, SafetensorsDType dtype) in _tensors.Values)
         {
+            if (dtype == SafetensorsDType.BF16)
+            {
+                // Each value rounded to the nearest bfloat16 (Kernels.WeightQuantization's rule), little-endian.
+                halves ??= new byte[4096];
+                for (int start = 0; start < data.Length; start += halves.Length / 2)
+                {
+                    int n = Math.Min(halves.Length / 2, data.Length - start);
+                    for (int i = 0; i < n; i++) BinaryPrimitives.WriteUInt16LittleEndian(halves.AsSpan(2 * i), Kernels.WeightQuantization.ToBFloat16(data[start + i]));
+                    stream.Write(halves, 0, 2 * n);
+                }
+                continue;
+            }
             if (buffer is null)
             {
                 stream.Write(MemoryMarshal.AsBytes(data.AsSpan()));
@@ -171,16 +211,16 @@ public sealed class SafetensorsWriter
                 json.WriteEndObject();
             }
             long offset = 0;
-            foreach (KeyValuePair<string, (long[] Shape, float[] Data)> tensor in _tensors)
+            foreach (KeyValuePair<string, (long[] Shape, float[] Data, SafetensorsDType DType)> tensor in _tensors)
             {
                 json.WriteStartObject(tensor.Key);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", SafetensorsDTypes.Name(tensor.Value.DType));
                 json.WriteStartArray("shape");
                 foreach (long d in tensor.Value.Shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                offset += 4L * tensor.Value.Data.Length;
+                offset += (long)SafetensorsDTypes.SizeOf(tensor.Value.DType) * tensor.Value.Data.Length;
                 json.WriteNumberValue(offset);
                 json.WriteEndArray();
                 json.WriteEndObject();

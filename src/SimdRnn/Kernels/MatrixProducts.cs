@@ -8,8 +8,10 @@ namespace SimdRnn.Kernels;
 internal static class MatrixProducts
 {
     /// <summary>
-    /// Y[rows × W.Rows] = (accumulate ? Y : 0) + X[rows × W.Cols]·Wᵀ (inputs times a weight matrix stored [out, in]).
-    /// One row runs as GEMV over W; more rows as X·(Wᵀ) on the broadcast GEMM kernel over W's transposed copy.
+    /// Y[rows × W.Rows] = (accumulate ? Y : 0) + X[rows × W.Cols]·Wᵀ (inputs times a weight matrix stored [out, in]),
+    /// with W's effective weights (<see cref="PackedMatrix"/>). The format is dispatched once per call: one row runs as
+    /// GEMV over the stored elements (fp32, or bf16/int8 widened in registers, the scale applied after each row's dot
+    /// product); more rows as X·(Wᵀ) on the fp32 broadcast GEMM kernel over the effective weights' transposed copy.
     /// </summary>
     public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate)
     {
@@ -18,7 +20,7 @@ internal static class MatrixProducts
         {
             Span<float> y1 = y.Slice(0, n);
             if (!accumulate) y1.Clear();
-            Gemv.MultiplyAccumulateUnchecked(w.Data, n, k, x.Slice(0, k), y1);
+            MultiplyOneRow(w, 0, n, x.Slice(0, k), y1);
             return;
         }
         if (rows == 0) return;
@@ -29,21 +31,40 @@ internal static class MatrixProducts
 
     /// <summary>
     /// Y[rows × count] = (accumulate ? Y : 0) + X[rows × W.Cols]·W[first .. first + count)ᵀ: the product with a block of
-    /// W's rows (a GRU's r, z or n gates). Always over W's row-major elements, whose row blocks are contiguous (a row
-    /// block of Wᵀ is not): GEMV for one row, the dot-product GEMM kernel otherwise.
+    /// W's rows (a GRU's r, z or n gates). Always over row-major elements, whose row blocks are contiguous (a row block
+    /// of Wᵀ is not): GEMV over the stored format's block (and its scales) for one row, the dot-product GEMM kernel over
+    /// the effective weights' row-major copy otherwise.
     /// </summary>
     public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate)
     {
         int k = w.Cols;
-        ReadOnlySpan<float> block = w.Data.Slice(firstRow * k, rowCount * k);
         if (rows == 1)
         {
             Span<float> y1 = y.Slice(0, rowCount);
             if (!accumulate) y1.Clear();
-            Gemv.MultiplyAccumulateUnchecked(block, rowCount, k, x.Slice(0, k), y1);
+            MultiplyOneRow(w, firstRow, rowCount, x.Slice(0, k), y1);
             return;
         }
+        ReadOnlySpan<float> block = w.Data.Slice(firstRow * k, rowCount * k);
         Gemm.MultiplyTransposedUnchecked(x.Slice(0, rows * k), rows, k, block, rowCount, y.Slice(0, rows * rowCount), accumulate);
+    }
+
+    /// <summary>y[count] += W[first .. first + count)·x through the GEMV kernel of W's stored format.</summary>
+    private static void MultiplyOneRow(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int k = w.Cols, start = firstRow * k, length = rowCount * k;
+        switch (w.Format)
+        {
+            case WeightFormat.BFloat16:
+                Gemv.MultiplyAccumulateBFloat16Unchecked(w.BFloat16Data.Slice(start, length), rowCount, k, x, y);
+                break;
+            case WeightFormat.Int8:
+                Gemv.MultiplyAccumulateInt8Unchecked(w.Int8Data.Slice(start, length), w.RowScales.Slice(firstRow, rowCount), rowCount, k, x, y);
+                break;
+            default:
+                Gemv.MultiplyAccumulateUnchecked(w.Data.Slice(start, length), rowCount, k, x, y);
+                break;
+        }
     }
 
     /// <summary>C[m×n] += A[m×k]·B[k×n] (a gradient times a weight matrix, back to its inputs).</summary>

@@ -1,53 +1,149 @@
 namespace SimdRnn.Kernels;
 
-/// <summary>How a <see cref="PackedMatrix"/> stores its elements. Lower-precision formats are added as members.</summary>
+/// <summary>How a <see cref="PackedMatrix"/> stores its elements (issue 11's recipes: <see cref="WeightQuantization"/>).</summary>
 internal enum WeightFormat
 {
     /// <summary>IEEE float32, exactly the master weights; no per-row scales.</summary>
     Float32,
+
+    /// <summary>Each master element rounded to the nearest bfloat16, ties to even; no per-row scales.</summary>
+    BFloat16,
+
+    /// <summary>Symmetric int8 with one float32 scale per row: <c>s_r = max_j |w_rj| / 127</c>, <c>q_rj = round-half-to-even(w_rj / s_r)</c>.</summary>
+    Int8,
 }
 
 /// <summary>
-/// One weight matrix W [rows, cols] as the kernels stream it: its <see cref="Format"/>, the row-major elements exactly as
-/// PyTorch stores them (row i at <c>i·cols</c>) starting on a 64-byte boundary, room for per-row scales (empty for
-/// <see cref="WeightFormat.Float32"/>), and — only where a path uses it — the transposed copy Wᵀ [cols, rows].
+/// One weight matrix W [rows, cols] as the kernels stream it: its <see cref="Format"/>, the row-major elements in that
+/// format exactly as PyTorch orders them (row i at <c>i·cols</c>) starting on a 64-byte boundary, the per-row scales
+/// (<see cref="WeightFormat.Int8"/> only), and — only where a path uses them — fp32 copies of the effective weights:
+/// the transposed copy Wᵀ [cols, rows] and, for the reduced formats, the row-major dequantized W.
 /// </summary>
 /// <remarks>
 /// <para>
-/// The transposed copy serves the multi-row products <c>X·Wᵀ</c> (see <see cref="MatrixProducts.Multiply"/>): with
-/// more than one row they run as <c>X·(Wᵀ)</c> on the GEMM kernel that broadcasts X and streams whole vectors of Wᵀ,
-/// 15–70% faster here than the dot-product form over W's rows (docs/benchmarks.md). Single rows (a streaming step of
-/// one stream) use W itself through GEMV, so a matrix only ever used that way never gets the copy. It is made on first
-/// use, lock-free: concurrent first users may each build one, one wins the compare-exchange, and all see the same
-/// bits; after that, reading it allocates nothing.
+/// The effective weights are the values a format stands for: the master itself (fp32), the bfloat16 value widened
+/// exactly (bf16), or <c>q_rj·s_r</c> rounded once to float32 (int8; the recipe's real product up to one float32
+/// rounding, the same rounding the GEMV kernel's "apply s_r after the dot product" makes in another place).
+/// </para>
+/// <para>
+/// One-row products (a streaming step of one stream, every recurrent step of a one-sequence run) read the stored
+/// format through the GEMV kernels — fp32, or the reduced-precision ones that widen bf16/int8 in registers: those
+/// products stream every weight once per step and are bound by memory, which the smaller format relieves. Multi-row
+/// products <c>X·Wᵀ</c> (the input projection over T·B rows, batches) run on the fp32 GEMM kernels over the effective
+/// weights' transposed copy (see <see cref="MatrixProducts.Multiply"/>): with more than one row they run as
+/// <c>X·(Wᵀ)</c> on the kernel that broadcasts X and streams whole vectors of Wᵀ, 15–70% faster here than the
+/// dot-product form over W's rows (docs/benchmarks.md), and they reuse each weight across rows, so they are not bound
+/// by its size. A block of rows with more than one input row (<see cref="MatrixProducts.MultiplyRows"/>) uses the
+/// row-major effective copy (for fp32, W itself).
+/// </para>
+/// <para>
+/// The fp32 copies are made on first use, lock-free: concurrent first users may each build one, one wins the
+/// compare-exchange, and all see the same bits; after that, reading them allocates nothing. A matrix only ever used
+/// one row at a time never gets them.
 /// </para>
 /// <para>
 /// A matrix is immutable once shared: a network builds its own from its parameters and never changes them. The one
-/// exception is <see cref="Refresh"/>, for the private copies a trainer owns and rewrites after each update (no other
-/// thread sees those).
+/// exception is <see cref="Refresh"/>, for the private fp32 copies a trainer owns and rewrites after each update (no
+/// other thread sees those).
 /// </para>
 /// </remarks>
 internal sealed class PackedMatrix
 {
-    private readonly AlignedFloats _data;
-    private AlignedFloats? _transposed;
+    private readonly AlignedFloats? _float32;
+    private readonly AlignedBuffer<ushort>? _bfloat16;
+    private readonly AlignedBuffer<sbyte>? _int8;
+    private readonly float[] _scales;
+    private AlignedFloats? _effective, _transposed;
 
-    private PackedMatrix(WeightFormat format, int rows, int cols, AlignedFloats data)
+    private PackedMatrix(WeightFormat format, int rows, int cols, AlignedFloats? float32, AlignedBuffer<ushort>? bfloat16, AlignedBuffer<sbyte>? int8, float[] scales)
     {
         Format = format;
         Rows = rows;
         Cols = cols;
-        _data = data;
+        _float32 = float32;
+        _bfloat16 = bfloat16;
+        _int8 = int8;
+        _scales = scales;
     }
 
     /// <summary>A <see cref="WeightFormat.Float32"/> matrix holding a copy of <paramref name="master"/> [rows, cols], row-major.</summary>
     /// <exception cref="ArgumentException">The length is not rows·cols, or a dimension is negative.</exception>
     public static PackedMatrix FromFloat32(ReadOnlySpan<float> master, int rows, int cols)
     {
-        Guard.NonNegative(rows, nameof(rows));
-        Guard.NonNegative(cols, nameof(cols));
-        Guard.Length(master, (long)rows * cols, nameof(master));
-        return new PackedMatrix(WeightFormat.Float32, rows, cols, new AlignedFloats(master));
+        CheckShape(master, rows, cols);
+        return new PackedMatrix(WeightFormat.Float32, rows, cols, new AlignedFloats(master), null, null, []);
+    }
+
+    /// <summary>
+    /// A matrix of <paramref name="format"/> made from the fp32 <paramref name="master"/> [rows, cols] by that format's
+    /// recipe (<see cref="WeightQuantization"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The length is not rows·cols, a dimension is negative, or (int8) an element is NaN or ±∞ (the message names its
+    /// row and column).
+    /// </exception>
+    public static PackedMatrix From(WeightFormat format, ReadOnlySpan<float> master, int rows, int cols)
+    {
+        switch (format)
+        {
+            case WeightFormat.Float32:
+                return FromFloat32(master, rows, cols);
+            case WeightFormat.BFloat16:
+            {
+                CheckShape(master, rows, cols);
+                var bits = new AlignedBuffer<ushort>(rows * cols);
+                WeightQuantization.ToBFloat16(master, bits.Span);
+                return new PackedMatrix(format, rows, cols, null, bits, null, []);
+            }
+            case WeightFormat.Int8:
+            {
+                CheckShape(master, rows, cols);
+                var q = new AlignedBuffer<sbyte>(rows * cols);
+                var scales = new float[rows];
+                WeightQuantization.QuantizeRows(master, rows, cols, q.Span, scales);
+                return new PackedMatrix(format, rows, cols, null, null, q, scales);
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(format), format, "Not a weight format.");
+        }
+    }
+
+    /// <summary>
+    /// A matrix of the same format holding rows [block·stride + first, block·stride + first + count) of this one for
+    /// block = 0 … blocks − 1, one block after another — a worker's rows of every gate. The stored elements (and
+    /// int8 row scales) are copied as they are, so the slice's effective weights are this matrix's, bit for bit.
+    /// </summary>
+    public PackedMatrix GatherRows(int blocks, int stride, int first, int count)
+    {
+        int rows = blocks * count, n = Cols;
+        switch (Format)
+        {
+            case WeightFormat.BFloat16:
+            {
+                var bits = new AlignedBuffer<ushort>(rows * n);
+                for (int b = 0; b < blocks; b++)
+                    BFloat16Data.Slice((b * stride + first) * n, count * n).CopyTo(bits.Span.Slice(b * count * n, count * n));
+                return new PackedMatrix(Format, rows, n, null, bits, null, []);
+            }
+            case WeightFormat.Int8:
+            {
+                var q = new AlignedBuffer<sbyte>(rows * n);
+                var scales = new float[rows];
+                for (int b = 0; b < blocks; b++)
+                {
+                    Int8Data.Slice((b * stride + first) * n, count * n).CopyTo(q.Span.Slice(b * count * n, count * n));
+                    RowScales.Slice(b * stride + first, count).CopyTo(scales.AsSpan(b * count, count));
+                }
+                return new PackedMatrix(Format, rows, n, null, null, q, scales);
+            }
+            default:
+            {
+                var data = new AlignedFloats(rows * n);
+                for (int b = 0; b < blocks; b++)
+                    Data.Slice((b * stride + first) * n, count * n).CopyTo(data.Span.Slice(b * count * n, count * n));
+                return new PackedMatrix(Format, rows, n, data, null, null, []);
+            }
+        }
     }
 
     /// <summary>How the elements are stored.</summary>
@@ -59,32 +155,111 @@ internal sealed class PackedMatrix
     /// <summary>The number of columns (inputs of <c>W·x</c>).</summary>
     public int Cols { get; }
 
-    /// <summary>The elements [rows, cols], row-major, 64-byte aligned (<see cref="WeightFormat.Float32"/>).</summary>
-    public ReadOnlySpan<float> Data => _data.Span;
+    /// <summary>
+    /// The effective weights [rows, cols] as float32, row-major, 64-byte aligned: for <see cref="WeightFormat.Float32"/>
+    /// the stored elements themselves; for the reduced formats a dequantized copy made on first use, then kept.
+    /// </summary>
+    public ReadOnlySpan<float> Data => (_float32 ?? Volatile.Read(ref _effective) ?? BuildEffective()).Span;
 
-    /// <summary>One scale per row for formats that store scaled integers; empty for <see cref="WeightFormat.Float32"/>.</summary>
-    public ReadOnlySpan<float> RowScales => ReadOnlySpan<float>.Empty;
+    /// <summary>The bfloat16 bits [rows, cols], row-major, 64-byte aligned (<see cref="WeightFormat.BFloat16"/>; empty otherwise).</summary>
+    public ReadOnlySpan<ushort> BFloat16Data => _bfloat16 is null ? default : _bfloat16.Span;
+
+    /// <summary>The int8 weights q [rows, cols], row-major, 64-byte aligned (<see cref="WeightFormat.Int8"/>; empty otherwise).</summary>
+    public ReadOnlySpan<sbyte> Int8Data => _int8 is null ? default : _int8.Span;
+
+    /// <summary>One scale per row for <see cref="WeightFormat.Int8"/> (effective weight <c>q_rj·s_r</c>); empty for the other formats.</summary>
+    public ReadOnlySpan<float> RowScales => _scales;
+
+    /// <summary>The bytes the stored format takes (elements plus scales), what a one-row product streams per call.</summary>
+    public long StoredBytes => Format switch
+    {
+        WeightFormat.BFloat16 => 2L * Rows * Cols,
+        WeightFormat.Int8 => (long)Rows * Cols + 4L * Rows,
+        _ => 4L * Rows * Cols,
+    };
 
     /// <summary>Whether the transposed copy has been made (by a path that used it).</summary>
     public bool HasTransposed => Volatile.Read(ref _transposed) is not null;
 
-    /// <summary>Wᵀ [cols, rows], row-major, 64-byte aligned; made on first use, then kept.</summary>
+    /// <summary>Whether the row-major dequantized copy has been made (reduced formats; a path that used <see cref="Data"/>).</summary>
+    public bool HasEffective => Volatile.Read(ref _effective) is not null;
+
+    /// <summary>The effective weights transposed, Wᵀ [cols, rows], row-major, 64-byte aligned; made on first use, then kept.</summary>
     public ReadOnlySpan<float> Transposed => (Volatile.Read(ref _transposed) ?? BuildTransposed()).Span;
 
     /// <summary>
     /// Rewrites the elements from new master values (and the transposed copy, if one was made), allocating nothing.
-    /// Only for a private copy no other thread reads (a trainer's weights after an update).
+    /// Only for a private <see cref="WeightFormat.Float32"/> copy no other thread reads (a trainer's weights after an update).
     /// </summary>
+    /// <exception cref="InvalidOperationException">The matrix is not <see cref="WeightFormat.Float32"/> (trainers keep fp32 weights).</exception>
     public void Refresh(ReadOnlySpan<float> master)
     {
-        master.Slice(0, Rows * Cols).CopyTo(_data.Span);
-        if (_transposed is { } transposed) Transpose(_data.Span, Rows, Cols, transposed.Span);
+        if (_float32 is null) throw new InvalidOperationException($"Only float32 weights are refreshed in place; this matrix is {Format}.");
+        master.Slice(0, Rows * Cols).CopyTo(_float32.Span);
+        if (_transposed is { } transposed) Transpose(_float32.Span, Rows, Cols, transposed.Span);
+    }
+
+    /// <summary>The effective value of element (row, col) (for tests and tools; not a hot path).</summary>
+    public float Effective(int row, int col) => Format switch
+    {
+        WeightFormat.BFloat16 => WeightQuantization.FromBFloat16(_bfloat16!.Span[row * Cols + col]),
+        WeightFormat.Int8 => _int8!.Span[row * Cols + col] * _scales[row],
+        _ => _float32!.Span[row * Cols + col],
+    };
+
+    private static void CheckShape(ReadOnlySpan<float> master, int rows, int cols)
+    {
+        Guard.NonNegative(rows, nameof(rows));
+        Guard.NonNegative(cols, nameof(cols));
+        Guard.Length(master, (long)rows * cols, nameof(master));
+    }
+
+    private AlignedFloats BuildEffective()
+    {
+        var built = new AlignedFloats(Rows * Cols);
+        Dequantize(built.Span);
+        // Publish once: a thread that lost the race uses the winner's copy (identical bits) and drops its own.
+        return Interlocked.CompareExchange(ref _effective, built, null) ?? built;
+    }
+
+    /// <summary>destination[r, j] = the effective weight (r, j): bf16 widened exactly, or float32(q_rj·s_r).</summary>
+    private void Dequantize(Span<float> destination)
+    {
+        if (_bfloat16 is not null)
+        {
+            WeightQuantization.FromBFloat16(_bfloat16.Span, destination);
+            return;
+        }
+        ReadOnlySpan<sbyte> q = _int8!.Span;
+        for (int r = 0; r < Rows; r++)
+        {
+            float scale = _scales[r];
+            for (int j = 0; j < Cols; j++) destination[r * Cols + j] = q[r * Cols + j] * scale;
+        }
     }
 
     private AlignedFloats BuildTransposed()
     {
         var built = new AlignedFloats(Rows * Cols);
-        Transpose(_data.Span, Rows, Cols, built.Span);
+        if (_float32 is not null)
+        {
+            Transpose(_float32.Span, Rows, Cols, built.Span);
+        }
+        else
+        {
+            // Dequantize into a scratch row-major copy (not kept: the transposed copy is all multi-row X·Wᵀ needs).
+            var effective = Volatile.Read(ref _effective);
+            if (effective is not null)
+            {
+                Transpose(effective.Span, Rows, Cols, built.Span);
+            }
+            else
+            {
+                var scratch = new float[Rows * Cols];
+                Dequantize(scratch);
+                Transpose(scratch, Rows, Cols, built.Span);
+            }
+        }
         // Publish once: a thread that lost the race uses the winner's copy (identical bits) and drops its own.
         return Interlocked.CompareExchange(ref _transposed, built, null) ?? built;
     }

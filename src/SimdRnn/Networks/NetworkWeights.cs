@@ -4,7 +4,7 @@ namespace SimdRnn.Networks;
 
 /// <summary>
 /// One layer and direction's weights as the hot loop uses them: <c>W_ih</c> [G·H, I_l] and <c>W_hh</c> [G·H, H] as
-/// <see cref="PackedMatrix"/>, the projection bias <c>b_ih + b_hh</c> (G·H; for a GRU only the r and z blocks take
+/// <see cref="PackedMatrix"/> of the network's weight format, the projection bias <c>b_ih + b_hh</c> (G·H; for a GRU only the r and z blocks take
 /// <c>b_hh</c>) added once to the input projection, and the GRU's <c>b_hn</c> (H), which the reset gate multiplies and so
 /// stays apart. Zeros where the bias form has none.
 /// </summary>
@@ -14,16 +14,30 @@ internal sealed class LayerWeights
     private readonly LayerSlots _slots;
     private readonly float[] _projectionBias, _resetBias;
 
-    public LayerWeights(RecurrentSpec spec, LayerSlots slots, ReadOnlySpan<float> parameters)
+    /// <exception cref="ArgumentException">(int8) A weight is NaN or ±∞; the message names the tensor, row and column.</exception>
+    public LayerWeights(RecurrentSpec spec, LayerSlots slots, ReadOnlySpan<float> parameters, WeightFormat format, string suffix)
     {
         _spec = spec;
         _slots = slots;
         int h = spec.HiddenSize, gh = spec.Gates * h;
-        Input = PackedMatrix.FromFloat32(parameters.Slice(slots.InputWeights, gh * slots.InputSize), gh, slots.InputSize);
-        Recurrent = PackedMatrix.FromFloat32(parameters.Slice(slots.RecurrentWeights, gh * h), gh, h);
+        Input = Pack(format, parameters.Slice(slots.InputWeights, gh * slots.InputSize), gh, slots.InputSize, "weight_ih" + suffix);
+        Recurrent = Pack(format, parameters.Slice(slots.RecurrentWeights, gh * h), gh, h, "weight_hh" + suffix);
         _projectionBias = new float[gh];
         _resetBias = new float[h];
         ComputeBiases(parameters);
+    }
+
+    /// <summary>Packs one weight tensor in <paramref name="format"/>; a refusal (int8 of a non-finite weight) names the tensor.</summary>
+    private static PackedMatrix Pack(WeightFormat format, ReadOnlySpan<float> master, int rows, int cols, string name)
+    {
+        try
+        {
+            return PackedMatrix.From(format, master, rows, cols);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Tensor '{name}': {e.Message.Replace(" (Parameter 'w')", "", StringComparison.Ordinal)}", "precision", e);
+        }
     }
 
     /// <summary>W_ih [G·H, I_l].</summary>
@@ -96,23 +110,41 @@ internal sealed class ReadoutWeights
 /// <summary>
 /// Every weight of a network as the engines use them, built once from the fp32 master parameters (laid out as
 /// <see cref="RecurrentLayout"/>): one <see cref="LayerWeights"/> per layer and direction, and the
-/// <see cref="ReadoutWeights"/> when the network has a readout. A network's set never changes; a trainer owns its
-/// own set and <see cref="Refresh"/>es it after each update.
+/// <see cref="ReadoutWeights"/> when the network has a readout. Every <c>weight_ih_l*</c> / <c>weight_hh_l*</c> matrix
+/// (incl. <c>_reverse</c>) is packed in <see cref="Format"/>; biases and the readout stay float32. A network's set never
+/// changes; a trainer owns its own fp32 set and <see cref="Refresh"/>es it after each update.
 /// </summary>
 internal sealed class NetworkWeights
 {
     private readonly LayerWeights[] _layers;
     private readonly int _directions;
 
-    public NetworkWeights(RecurrentLayout layout, ReadOnlySpan<float> parameters)
+    /// <exception cref="ArgumentException">(int8) A weight is NaN or ±∞; the message names the tensor, row and column.</exception>
+    public NetworkWeights(RecurrentLayout layout, ReadOnlySpan<float> parameters, WeightFormat format = WeightFormat.Float32)
     {
         var spec = layout.Spec;
+        Format = format;
         _directions = spec.Directions;
         _layers = new LayerWeights[spec.Layers * spec.Directions];
         for (int l = 0; l < spec.Layers; l++)
             for (int d = 0; d < spec.Directions; d++)
-                _layers[l * _directions + d] = new LayerWeights(spec, layout.Layer(l, d), parameters);
+                _layers[l * _directions + d] = new LayerWeights(spec, layout.Layer(l, d), parameters, format,
+                    "_l" + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + (d == 1 ? "_reverse" : ""));
         Readout = spec.ReadoutSize > 0 ? new ReadoutWeights(layout, parameters) : null;
+    }
+
+    /// <summary>The format of every recurrent weight matrix (the readout is always float32).</summary>
+    public WeightFormat Format { get; }
+
+    /// <summary>The bytes the recurrent weight matrices take in <see cref="Format"/> (elements plus scales).</summary>
+    public long RecurrentWeightBytes
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (var layer in _layers) bytes += layer.Input.StoredBytes + layer.Recurrent.StoredBytes;
+            return bytes;
+        }
     }
 
     /// <summary>The readout's weights, or null without a readout.</summary>

@@ -1,3 +1,5 @@
+using SimdRnn.Kernels;
+
 namespace SimdRnn.Networks;
 
 /// <summary>
@@ -20,6 +22,20 @@ public sealed class RecurrentNetwork
         Weights = new NetworkWeights(layout, parameters);
     }
 
+    /// <summary>A network over the same (shared, never written) master parameters running on weights of <paramref name="precision"/>.</summary>
+    private RecurrentNetwork(RecurrentLayout layout, float[] sharedParameters, WeightPrecision precision)
+    {
+        Layout = layout;
+        _parameters = sharedParameters;
+        WeightPrecision = precision;
+        Weights = new NetworkWeights(layout, sharedParameters, precision switch
+        {
+            WeightPrecision.BFloat16 => WeightFormat.BFloat16,
+            WeightPrecision.Int8 => WeightFormat.Int8,
+            _ => WeightFormat.Float32,
+        });
+    }
+
     /// <summary>The architecture.</summary>
     public RecurrentSpec Spec => Layout.Spec;
 
@@ -31,7 +47,10 @@ public sealed class RecurrentNetwork
     /// </summary>
     public IReadOnlyList<TensorSlot> Tensors => Layout.Tensors;
 
-    /// <summary>All parameters in one buffer, in the order of <see cref="Tensors"/>.</summary>
+    /// <summary>
+    /// All parameters in one buffer, in the order of <see cref="Tensors"/>: always the fp32 master values, whatever
+    /// <see cref="WeightPrecision"/> the network runs on (a reduced-precision network derives its weights from them).
+    /// </summary>
     public ReadOnlySpan<float> Parameters => _parameters;
 
     /// <summary>The number of parameters.</summary>
@@ -115,6 +134,55 @@ public sealed class RecurrentNetwork
             for (int k = 0; k < slot.Length; k++) parameters[slot.Offset + k] = (float)((random.NextDouble() * 2 - 1) * bound);
         }
         return new RecurrentNetwork(layout, parameters);
+    }
+
+    /// <summary>
+    /// How the recurrent weight matrices the network runs on are stored: <see cref="Networks.WeightPrecision.Float32"/>
+    /// (the default, PyTorch-exact) unless the network came from <see cref="WithWeightFormat"/>.
+    /// </summary>
+    public WeightPrecision WeightPrecision { get; }
+
+    /// <summary>
+    /// A network with the same architecture and the same fp32 master parameters (shared, not copied:
+    /// <see cref="Parameters"/> and <see cref="Tensor"/> still return the fp32 master) that runs on reduced-precision
+    /// copies of every <c>weight_ih_l*</c> / <c>weight_hh_l*</c> matrix (incl. <c>_reverse</c>), made once here by the
+    /// format's recipe:
+    /// <list type="bullet">
+    /// <item><b>bf16</b>: every element of every <c>weight_ih_l*</c> / <c>weight_hh_l*</c> matrix (incl.
+    /// <c>_reverse</c>) is rounded to the nearest bfloat16, ties to even; biases and the readout stay float32; all
+    /// arithmetic is float32. NaN and ±∞ master weights are propagated to the outputs they feed.</item>
+    /// <item><b>int8</b>: for each row r of each <c>weight_ih_l*</c> / <c>weight_hh_l*</c> matrix,
+    /// <c>s_r = max_j |w_rj| / 127</c> (a row of zeros keeps <c>s_r = 0</c> and <c>q = 0</c>);
+    /// <c>q_rj = round-half-to-even(w_rj / s_r)</c>, clamped to [−127, 127]; the effective weight is
+    /// <c>q_rj · s_r</c>; biases and readout float32; activations float32 (dequantized in registers, <c>s_r</c>
+    /// applied after the row's dot product — the same number up to float rounding). Non-finite master weights are
+    /// refused.</item>
+    /// </list>
+    /// One-row products (streaming steps of one stream, every recurrent step of a one-sequence run) read the compressed
+    /// weights, which is where the smaller format pays (those products are bound by memory); products over several rows
+    /// (the input projection of a whole sequence, batches) use the same effective weights as float32 copies made on
+    /// first use. Every path computes with the effective weights, so results differ from the fp32 network's only by
+    /// the weight rounding (docs/accuracy.md), and from one path to another only by float32 rounding.
+    /// </summary>
+    /// <remarks>
+    /// Inference only: a <see cref="Training.RecurrentTrainer"/> built from the returned network trains the fp32 master
+    /// (its gradients and updates are fp32, and its <c>ToNetwork</c> gives an fp32 network); apply the format again to
+    /// the trained network. <see cref="Interop.PyTorchModel.Save"/> writes a bf16 network's weight matrices as
+    /// <c>BF16</c> tensors (the rounded values) and an int8 network's fp32 master; the ONNX exporter writes the fp32
+    /// master.
+    /// </remarks>
+    /// <param name="precision">The format; <see cref="Networks.WeightPrecision.Float32"/> gives the fp32 network.</param>
+    /// <returns>The network using <paramref name="precision"/> (this network if it already does).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="precision"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="precision"/> is <see cref="Networks.WeightPrecision.Int8"/> and a weight matrix holds NaN or ±∞;
+    /// the message names the tensor, row and column.
+    /// </exception>
+    public RecurrentNetwork WithWeightFormat(WeightPrecision precision)
+    {
+        if (precision is not (WeightPrecision.Float32 or WeightPrecision.BFloat16 or WeightPrecision.Int8))
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, "Not a weight precision.");
+        return precision == WeightPrecision ? this : new RecurrentNetwork(Layout, _parameters, precision);
     }
 
     internal static RecurrentNetwork Wrap(RecurrentLayout layout, ReadOnlySpan<float> parameters) => new(layout, parameters);

@@ -64,15 +64,12 @@ internal sealed class RowSplitLayer
         }
     }
 
-    /// <summary>Rows gate·H + first … gate·H + first + units − 1 of <paramref name="w"/> for every gate, as one packed matrix.</summary>
-    private static PackedMatrix Slice(PackedMatrix w, int h, int gates, int first, int units)
-    {
-        int cols = w.Cols;
-        var rows = new float[gates * units * cols];
-        for (int gate = 0; gate < gates; gate++)
-            w.Data.Slice((gate * h + first) * cols, units * cols).CopyTo(rows.AsSpan(gate * units * cols, units * cols));
-        return PackedMatrix.FromFloat32(rows, gates * units, cols);
-    }
+    /// <summary>
+    /// Rows gate·H + first … gate·H + first + units − 1 of <paramref name="w"/> for every gate, as one packed matrix of
+    /// the same format (bf16 words and int8 rows with their scales copied as stored, so a split network runs exactly
+    /// the weights of the unsplit one).
+    /// </summary>
+    private static PackedMatrix Slice(PackedMatrix w, int h, int gates, int first, int units) => w.GatherRows(gates, h, first, units);
 
     /// <summary>Every worker's share of every layer and direction: [worker][layer·D + direction].</summary>
     public static RowSplitLayer[][] For(RecurrentSpec spec, NetworkWeights weights, int workers)

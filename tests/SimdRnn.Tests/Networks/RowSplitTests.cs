@@ -66,6 +66,32 @@ public class RowSplitTests
         Assert.True(splitCases > 30, $"only {splitCases} cases were split");
     }
 
+    [Theory]
+    [InlineData(WeightPrecision.BFloat16)]
+    [InlineData(WeightPrecision.Int8)]
+    public void Split_steps_of_reduced_precision_weights_are_bit_identical_to_one_worker(WeightPrecision precision)
+    {
+        // Each worker's slice keeps the stored bf16 words / int8 rows and scales, so it runs the same weights and the
+        // same kernel rows as the unsplit network.
+        foreach (var spec in new[] { new RecurrentSpec(CellKind.Gru, 96, 64), new RecurrentSpec(CellKind.Lstm, 64, 96) { Layers = 2 } })
+        {
+            var network = RecurrentNetwork.CreateRandom(spec, seed: 11).WithWeightFormat(precision);
+            float[] x = Uniform(3 * spec.InputSize, 12);
+            using var one = network.CreateState(1);
+            using var split = network.CreateState(1);
+            split.UseWorkersForTests(2);
+            Assert.Equal(2, split.ActiveWorkers);
+            float[] expected = new float[3 * spec.OutputSize], actual = new float[expected.Length];
+            for (int t = 0; t < 3; t++)
+            {
+                one.Step(x.AsSpan(t * spec.InputSize, spec.InputSize), expected.AsSpan(t * spec.OutputSize, spec.OutputSize));
+                split.Step(x.AsSpan(t * spec.InputSize, spec.InputSize), actual.AsSpan(t * spec.OutputSize, spec.OutputSize));
+            }
+            AssertBits(expected, actual, $"{spec} {precision}: output");
+            AssertBits(one.Hidden.ToArray(), split.Hidden.ToArray(), $"{spec} {precision}: h");
+        }
+    }
+
     [Fact]
     public void Split_sequences_are_bit_identical_to_one_worker()
     {

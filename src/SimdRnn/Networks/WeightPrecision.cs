@@ -1,0 +1,30 @@
+namespace SimdRnn.Networks;
+
+/// <summary>
+/// How a <see cref="RecurrentNetwork"/> stores the recurrent weight matrices it runs on (every <c>weight_ih_l*</c> and
+/// <c>weight_hh_l*</c>, incl. <c>_reverse</c>); see <see cref="RecurrentNetwork.WithWeightFormat"/>. Biases, the
+/// readout, activations and all arithmetic stay float32 in every format, and the fp32 master parameters
+/// (<see cref="RecurrentNetwork.Parameters"/>) are kept unchanged.
+/// </summary>
+public enum WeightPrecision
+{
+    /// <summary>The fp32 master weights themselves (the default; PyTorch-exact).</summary>
+    Float32,
+
+    /// <summary>
+    /// bf16: every element of every <c>weight_ih_l*</c> / <c>weight_hh_l*</c> matrix (incl. <c>_reverse</c>) is rounded
+    /// to the nearest bfloat16, ties to even; biases and the readout stay float32; all arithmetic is float32. NaN and ±∞
+    /// master weights are propagated (bfloat16 represents them); finite values above the largest bfloat16 round to ±∞.
+    /// Half the bytes of fp32.
+    /// </summary>
+    BFloat16,
+
+    /// <summary>
+    /// int8: for each row r of each <c>weight_ih_l*</c> / <c>weight_hh_l*</c> matrix, <c>s_r = max_j |w_rj| / 127</c>
+    /// (a row of zeros keeps <c>s_r = 0</c> and <c>q = 0</c>); <c>q_rj = round-half-to-even(w_rj / s_r)</c>, clamped to
+    /// [−127, 127]; the effective weight is <c>q_rj · s_r</c>; biases and readout float32; activations float32 (the
+    /// weights are dequantized in registers and <c>s_r</c> applied after the row's dot product — the same number up to
+    /// float rounding). Non-finite master weights are refused. About a quarter of the bytes of fp32.
+    /// </summary>
+    Int8,
+}
