@@ -18,7 +18,10 @@ namespace SimdRnn.Benchmarks;
 public abstract class GemmBenchmarkBase
 {
     /// <summary>The shapes "MxNxK".</summary>
-    public static IEnumerable<string> Shapes => ["4096x384x64", "64x384x128", "64x512x128", "4096x1536x512", "1027x515x67"];
+    public static IEnumerable<string> Shapes =>
+        Environment.GetEnvironmentVariable("SIMDRNN_BENCH_GEMM_SHAPES") is { Length: > 0 } only // a shorter run: "4096x384x64,64x512x128"
+            ? only.Split(',')
+            : ["4096x384x64", "64x384x128", "64x512x128", "4096x1536x512", "1027x515x67"];
 
     /// <summary>The vector widths this machine supports, in bits (32, the scalar width, only when there are none).</summary>
     public static IEnumerable<int> SupportedBits =>

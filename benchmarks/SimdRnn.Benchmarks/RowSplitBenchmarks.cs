@@ -181,3 +181,55 @@ internal static class RowSplitProbe
         return best;
     }
 }
+
+/// <summary>
+/// Issues 13 and 11 together: one sequence (T = 100, B = 1) at 512→512 on 1 worker with fp32 weights (the baseline)
+/// and on 2 workers with fp32 and with bf16 weights (each worker's bf16 slice of W_hh, 768 KiB for the GRU, fits its
+/// core's 1 MiB L2; the fp32 slice, 1.5 MiB, does not).
+/// </summary>
+[Config(typeof(BenchConfig))]
+[MemoryDiagnoser]
+public class RowSplitFormatBenchmarks
+{
+    private RecurrentSession _one = null!, _twoFp32 = null!, _twoBf16 = null!;
+    private float[] _x = [], _y = [];
+
+    [Params(CellKind.Gru, CellKind.Lstm)]
+    public CellKind Cell { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var network = OrtHarness.Network(Cell, "512x512");
+        _one = Session(network, 1);
+        _twoFp32 = Session(network, 2);
+        _twoBf16 = Session(network.WithWeightFormat(WeightPrecision.BFloat16), 2);
+        _x = OrtHarness.Random(RowSplitSequenceBenchmarks.Steps * network.Spec.InputSize, 7);
+        _y = new float[RowSplitSequenceBenchmarks.Steps * network.Spec.OutputSize];
+        OneWorker(); TwoWorkers(); TwoWorkersBFloat16();
+    }
+
+    private static RecurrentSession Session(RecurrentNetwork network, int workers)
+    {
+        var session = network.CreateSession();
+        session.MaxDegreeOfParallelism = workers;
+        return session;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _one.Dispose();
+        _twoFp32.Dispose();
+        _twoBf16.Dispose();
+    }
+
+    [Benchmark(Baseline = true, Description = "1 worker, fp32")]
+    public void OneWorker() => _one.Run(_x, 1, _y);
+
+    [Benchmark(Description = "2 workers, fp32")]
+    public void TwoWorkers() => _twoFp32.Run(_x, 1, _y);
+
+    [Benchmark(Description = "2 workers, bf16")]
+    public void TwoWorkersBFloat16() => _twoBf16.Run(_x, 1, _y);
+}

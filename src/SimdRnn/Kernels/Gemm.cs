@@ -53,8 +53,18 @@ public static partial class Gemm
     /// <see cref="MultiplyTransposed"/> without the checks (the callers inside the library validated once), at the
     /// widest width whose vector fits a row of length K.
     /// </summary>
-    internal static void MultiplyTransposedUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate) =>
-        MultiplyTransposedAt(VectorWidth.For(k), a, m, k, b, n, c, accumulate);
+    /// <remarks>
+    /// The dot-product kernel runs at most at <c>Vector&lt;T&gt;</c>'s width: its 2×4 tile ends every output in a
+    /// horizontal sum, and at 512 bits those folds cost more than the wider loads save (BenchmarkDotNet, 2026-11-30, AMD
+    /// EPYC Zen 4: 32 against 54 GFLOP/s at 64×512×128 and 29 against 34 at 4096×384×64, docs/benchmarks.md). The
+    /// networks' multi-row products use the broadcast kernel on Wᵀ instead, which does gain from 512 bits.
+    /// </remarks>
+    internal static void MultiplyTransposedUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate)
+    {
+        Width width = VectorWidth.For(k);
+        if (width == Width.Bits512) width = Width.VectorT;
+        MultiplyTransposedAt(width, a, m, k, b, n, c, accumulate);
+    }
 
     /// <summary><see cref="MultiplyTransposed"/> without the checks, at <paramref name="width"/> (its lanes ≤ K, or K = 0).</summary>
     internal static void MultiplyTransposedAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate)
