@@ -392,7 +392,7 @@ public sealed class ReducedPrecisionGemvTests
     [Fact]
     public void BFloat16PropagatesNonFiniteWeights()
     {
-        int count = VectorWidth.Lanes(VectorWidth.Maximum), rows = 13, cols = count + 3;
+        int count = Math.Max(2, VectorWidth.Lanes(VectorWidth.Maximum)), rows = 13, cols = count + 3; // ≥ 5 columns, so columns 3 and 4 exist at width 1 too
         var w = new float[rows * cols];
         for (int k = 0; k < w.Length; k++) w[k] = 0.5f + (k % 5) * 0.25f;
         float[] x = Enumerable.Repeat(1f, cols).ToArray();
@@ -429,7 +429,7 @@ public sealed class ReducedPrecisionGemvTests
     [Fact]
     public void InfinityInOverlappedColumnsStaysInfinity()
     {
-        int count = VectorWidth.Lanes(VectorWidth.Maximum), rows = 13, cols = count + 3;
+        int count = Math.Max(2, VectorWidth.Lanes(VectorWidth.Maximum)), rows = 13, cols = count + 3; // ≥ 5 columns, so columns 3 and 4 exist at width 1 too
         float[] w = Enumerable.Repeat(1f, rows * cols).ToArray();
         float[] x = Enumerable.Repeat(1f, cols).ToArray();
         x[4] = float.PositiveInfinity;
