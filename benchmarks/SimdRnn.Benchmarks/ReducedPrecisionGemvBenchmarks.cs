@@ -13,7 +13,9 @@ namespace SimdRnn.Benchmarks;
 /// W_hh for 1024 hidden units, the streaming-step shape: 12.6 MB in fp32). Each format's weights start on a
 /// 64-byte boundary, as the networks keep them. A GEMV at batch 1 reads every weight once, so once W leaves L2 it is
 /// bound by bandwidth: 2 or 4× fewer bytes per weight should show as up to 2 or 4× less time, which the
-/// "Weight GB/s" column (weight bytes read per second) makes visible.
+/// "Weight GB/s" column (weight bytes read per second) makes visible. <c>PairedBFloat16</c> is the bf16 kernel networks
+/// run (the paired column layout, panels for the widest width); <c>BFloat16</c> the row-major one.
+/// <c>SIMDRNN_BENCH_GEMV_SHAPES</c> ("384x64,384x128") and <c>SIMDRNN_BENCH_WIDTHS</c> ("512,256") shorten a run.
 /// </summary>
 [Config(typeof(BenchConfig))]
 [MemoryDiagnoser]
@@ -22,17 +24,23 @@ namespace SimdRnn.Benchmarks;
 public class ReducedPrecisionGemvBenchmarks
 {
     private AlignedFloats _w = new(0);
-    private AlignedBuffer<ushort> _bf16 = new(0);
+    private AlignedBuffer<ushort> _bf16 = new(0), _paired = new(0);
     private AlignedBuffer<sbyte> _q = new(0);
     private float[] _scales = [], _x = [], _y = [];
-    private int _rows, _cols;
+    private int _rows, _cols, _panelRows;
     private Width _width;
 
     /// <summary>The shapes "MxN".</summary>
-    public static IEnumerable<string> Shapes => ["384x192", "1536x768", "1024x1024", "3072x1024"];
+    public static IEnumerable<string> Shapes =>
+        Environment.GetEnvironmentVariable("SIMDRNN_BENCH_GEMV_SHAPES") is { Length: > 0 } only
+            ? only.Split(',')
+            : ["384x192", "1536x768", "1024x1024", "3072x1024"];
 
     /// <summary>The widths this machine supports, in bits per vector (32: the scalar twin).</summary>
-    public static IEnumerable<int> VectorBitsValues => VectorWidth.Supported.Select(VectorWidth.Bits);
+    public static IEnumerable<int> VectorBitsValues =>
+        Environment.GetEnvironmentVariable("SIMDRNN_BENCH_WIDTHS") is { Length: > 0 } only
+            ? only.Split(',').Select(int.Parse).Where(bits => VectorWidth.Supported.Any(w => VectorWidth.Bits(w) == bits))
+            : VectorWidth.Supported.Select(VectorWidth.Bits);
 
     /// <summary>The shape "MxN" (M rows, N columns).</summary>
     [ParamsSource(nameof(Shapes))]
@@ -53,6 +61,11 @@ public class ReducedPrecisionGemvBenchmarks
         _w = new AlignedFloats(w);
         _bf16 = new AlignedBuffer<ushort>(w.Length);
         WeightQuantization.ToBFloat16(w, _bf16.Span);
+        _panelRows = Gemv.PairedPanelRows(VectorWidth.Maximum);
+        _paired = new AlignedBuffer<ushort>(Gemv.PairedLength(_rows, _cols));
+        for (int i = 0; i < _rows; i++)
+            for (int j = 0; j < _cols; j++)
+                _paired.Span[Gemv.PairedIndex(_rows, _cols, _panelRows, i, j)] = _bf16.Span[i * _cols + j];
         _q = new AlignedBuffer<sbyte>(w.Length);
         _scales = new float[_rows];
         WeightQuantization.QuantizeRows(w, _rows, _cols, _q.Span, _scales);
@@ -65,6 +78,9 @@ public class ReducedPrecisionGemvBenchmarks
 
     [Benchmark]
     public void BFloat16() => Gemv.MultiplyAccumulateBFloat16At(_width, _bf16.Span, _rows, _cols, _x, _y);
+
+    [Benchmark]
+    public void PairedBFloat16() => Gemv.MultiplyAccumulatePairedBFloat16At(_width, _paired.Span, _rows, _cols, _panelRows, 0, _rows, _x, _y);
 
     [Benchmark]
     public void Int8() => Gemv.MultiplyAccumulateInt8At(_width, _q.Span, _scales, _rows, _cols, _x, _y);
@@ -92,7 +108,7 @@ public sealed class WeightBandwidthColumn : RateColumnBase
         return benchmarkCase.Descriptor.WorkloadMethod.Name switch
         {
             nameof(ReducedPrecisionGemvBenchmarks.Fp32) => 4 * elements,
-            nameof(ReducedPrecisionGemvBenchmarks.BFloat16) => 2 * elements,
+            nameof(ReducedPrecisionGemvBenchmarks.BFloat16) or nameof(ReducedPrecisionGemvBenchmarks.PairedBFloat16) => 2 * elements,
             nameof(ReducedPrecisionGemvBenchmarks.Int8) => elements + 4.0 * rows,
             _ => double.NaN,
         };

@@ -14,6 +14,12 @@ public static partial class Gemv
     /// each weight is widened exactly to float32 in registers and all arithmetic is float32, so
     /// <c>y[i] += Σ_j W[i,j]·x[j]</c> with the bf16 values of W, up to float32 rounding of the sum.
     /// </summary>
+    /// <remarks>
+    /// The row-major form (PyTorch's order), one horizontal sum per row. Networks store bf16 in the paired column layout
+    /// and run <see cref="MultiplyAccumulatePairedBFloat16"/> instead, which has no horizontal sums and no shuffles and
+    /// measured 1.1–1.5× faster on the step shapes (docs/benchmarks.md); this one stays for row-major bf16 data and as the
+    /// benchmarks' point of comparison.
+    /// </remarks>
     /// <param name="w">The bfloat16 bits, <paramref name="rows"/> × <paramref name="cols"/>, row-major.</param>
     /// <param name="rows">The number of rows (≥ 0).</param>
     /// <param name="cols">The number of columns (≥ 0).</param>

@@ -56,7 +56,7 @@ internal static class MatrixProducts
         switch (w.Format)
         {
             case WeightFormat.BFloat16:
-                Gemv.MultiplyAccumulateBFloat16Unchecked(w.BFloat16Data.Slice(start, length), rowCount, k, x, y);
+                Gemv.MultiplyAccumulatePairedBFloat16Unchecked(w.PairedBFloat16Data, w.Rows, k, w.PanelRows, firstRow, rowCount, x, y);
                 break;
             case WeightFormat.Int8:
                 Gemv.MultiplyAccumulateInt8Unchecked(w.Int8Data.Slice(start, length), w.RowScales.Slice(firstRow, rowCount), rowCount, k, x, y);

@@ -1,3 +1,5 @@
+using SimdRnn.Kernels.Vectors;
+
 namespace SimdRnn.Kernels;
 
 /// <summary>How a <see cref="PackedMatrix"/> stores its elements (issue 11's recipes: <see cref="WeightQuantization"/>).</summary>
@@ -14,10 +16,12 @@ internal enum WeightFormat
 }
 
 /// <summary>
-/// One weight matrix W [rows, cols] as the kernels stream it: its <see cref="Format"/>, the row-major elements in that
-/// format exactly as PyTorch orders them (row i at <c>i·cols</c>) starting on a 64-byte boundary, the per-row scales
-/// (<see cref="WeightFormat.Int8"/> only), and — only where a path uses them — fp32 copies of the effective weights:
-/// the transposed copy Wᵀ [cols, rows] and, for the reduced formats, the row-major dequantized W.
+/// One weight matrix W [rows, cols] as the kernels stream it: its <see cref="Format"/>, the elements in that format
+/// starting on a 64-byte boundary — row-major as PyTorch orders them (row i at <c>i·cols</c>) for fp32 and int8, in the
+/// paired column layout for bf16 (<see cref="Gemv.PairedLength"/>: panels of rows, a 32-bit word per row and pair of
+/// columns) — the per-row scales (<see cref="WeightFormat.Int8"/> only), and — only where a path uses them — fp32
+/// copies of the effective weights: the transposed copy Wᵀ [cols, rows] and, for the reduced formats, the row-major
+/// dequantized W.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -50,7 +54,8 @@ internal enum WeightFormat
 internal sealed class PackedMatrix
 {
     private readonly AlignedFloats? _float32;
-    private readonly AlignedBuffer<ushort>? _bfloat16;
+    private readonly AlignedBuffer<ushort>? _bfloat16;   // the paired column layout, panels of _panelRows rows
+    private readonly int _panelRows;
     private readonly AlignedBuffer<sbyte>? _int8;
     private readonly float[] _scales;
     private AlignedFloats? _effective, _transposed;
@@ -62,6 +67,7 @@ internal sealed class PackedMatrix
         Cols = cols;
         _float32 = float32;
         _bfloat16 = bfloat16;
+        _panelRows = Gemv.PairedPanelRows(VectorWidth.Maximum);
         _int8 = int8;
         _scales = scales;
     }
@@ -91,9 +97,7 @@ internal sealed class PackedMatrix
             case WeightFormat.BFloat16:
             {
                 CheckShape(master, rows, cols);
-                var bits = new AlignedBuffer<ushort>(rows * cols);
-                WeightQuantization.ToBFloat16(master, bits.Span);
-                return new PackedMatrix(format, rows, cols, null, bits, null, []);
+                return FromBFloat16Rows(master, rows, cols);
             }
             case WeightFormat.Int8:
             {
@@ -120,10 +124,13 @@ internal sealed class PackedMatrix
         {
             case WeightFormat.BFloat16:
             {
-                var bits = new AlignedBuffer<ushort>(rows * n);
+                // The rows' effective values are bfloat16 values, which round to themselves: repacking them is exact.
+                var gathered = new float[rows * n];
                 for (int b = 0; b < blocks; b++)
-                    BFloat16Data.Slice((b * stride + first) * n, count * n).CopyTo(bits.Span.Slice(b * count * n, count * n));
-                return new PackedMatrix(Format, rows, n, null, bits, null, []);
+                    for (int r = 0; r < count; r++)
+                        for (int j = 0; j < n; j++)
+                            gathered[(b * count + r) * n + j] = Effective(b * stride + first + r, j);
+                return FromBFloat16Rows(gathered, rows, n);
             }
             case WeightFormat.Int8:
             {
@@ -161,8 +168,17 @@ internal sealed class PackedMatrix
     /// </summary>
     public ReadOnlySpan<float> Data => (_float32 ?? Volatile.Read(ref _effective) ?? BuildEffective()).Span;
 
-    /// <summary>The bfloat16 bits [rows, cols], row-major, 64-byte aligned (<see cref="WeightFormat.BFloat16"/>; empty otherwise).</summary>
-    public ReadOnlySpan<ushort> BFloat16Data => _bfloat16 is null ? default : _bfloat16.Span;
+    /// <summary>
+    /// The bfloat16 bits in the paired column layout with panels of <see cref="PanelRows"/> rows
+    /// (<see cref="Gemv.PairedLength"/>), 64-byte aligned (<see cref="WeightFormat.BFloat16"/>; empty otherwise).
+    /// </summary>
+    public ReadOnlySpan<ushort> PairedBFloat16Data => _bfloat16 is null ? default : _bfloat16.Span;
+
+    /// <summary>
+    /// The rows of a panel of <see cref="PairedBFloat16Data"/>: eight vectors of the widest width this process runs
+    /// (<see cref="VectorWidth.Maximum"/>), fixed when the matrix is built.
+    /// </summary>
+    public int PanelRows => _panelRows;
 
     /// <summary>The int8 weights q [rows, cols], row-major, 64-byte aligned (<see cref="WeightFormat.Int8"/>; empty otherwise).</summary>
     public ReadOnlySpan<sbyte> Int8Data => _int8 is null ? default : _int8.Span;
@@ -173,7 +189,7 @@ internal sealed class PackedMatrix
     /// <summary>The bytes the stored format takes (elements plus scales), what a one-row product streams per call.</summary>
     public long StoredBytes => Format switch
     {
-        WeightFormat.BFloat16 => 2L * Rows * Cols,
+        WeightFormat.BFloat16 => 2L * Gemv.PairedLength(Rows, Cols), // an odd column count pads each row by one half
         WeightFormat.Int8 => (long)Rows * Cols + 4L * Rows,
         _ => 4L * Rows * Cols,
     };
@@ -202,10 +218,25 @@ internal sealed class PackedMatrix
     /// <summary>The effective value of element (row, col) (for tests and tools; not a hot path).</summary>
     public float Effective(int row, int col) => Format switch
     {
-        WeightFormat.BFloat16 => WeightQuantization.FromBFloat16(_bfloat16!.Span[row * Cols + col]),
+        WeightFormat.BFloat16 => WeightQuantization.FromBFloat16(_bfloat16!.Span[Gemv.PairedIndex(Rows, Cols, _panelRows, row, col)]),
         WeightFormat.Int8 => _int8!.Span[row * Cols + col] * _scales[row],
         _ => _float32!.Span[row * Cols + col],
     };
+
+    /// <summary>
+    /// bf16 of row-major <paramref name="master"/>: each element rounded to the nearest bfloat16 (ties to even), stored in
+    /// the paired column layout (an odd last column's high halves stay zero).
+    /// </summary>
+    private static PackedMatrix FromBFloat16Rows(ReadOnlySpan<float> master, int rows, int cols)
+    {
+        var bits = new AlignedBuffer<ushort>(Gemv.PairedLength(rows, cols));
+        var matrix = new PackedMatrix(WeightFormat.BFloat16, rows, cols, null, bits, null, []);
+        Span<ushort> paired = bits.Span;
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++)
+                paired[Gemv.PairedIndex(rows, cols, matrix._panelRows, r, j)] = WeightQuantization.ToBFloat16(master[r * cols + j]);
+        return matrix;
+    }
 
     private static void CheckShape(ReadOnlySpan<float> master, int rows, int cols)
     {
@@ -227,7 +258,10 @@ internal sealed class PackedMatrix
     {
         if (_bfloat16 is not null)
         {
-            WeightQuantization.FromBFloat16(_bfloat16.Span, destination);
+            ReadOnlySpan<ushort> bits = _bfloat16.Span;
+            for (int r = 0; r < Rows; r++)
+                for (int j = 0; j < Cols; j++)
+                    destination[r * Cols + j] = WeightQuantization.FromBFloat16(bits[Gemv.PairedIndex(Rows, Cols, _panelRows, r, j)]);
             return;
         }
         ReadOnlySpan<sbyte> q = _int8!.Span;

@@ -3,8 +3,9 @@ namespace SimdRnn.Kernels;
 /// <summary>
 /// The two reduced-precision weight recipes for inference (issue 11): bfloat16 and int8 with one scale per row. The
 /// fp32 master weights stay the truth (training, gradients and the default networks use them); these turn a copy of a
-/// row-major matrix into the stored format the reduced-precision GEMV kernels
-/// (<see cref="Gemv.MultiplyAccumulateBFloat16"/>, <see cref="Gemv.MultiplyAccumulateInt8"/>) read.
+/// row-major matrix into the stored format the reduced-precision GEMV kernels read
+/// (<see cref="Gemv.MultiplyAccumulatePairedBFloat16"/> over bf16 in the paired column layout, which networks use;
+/// <see cref="Gemv.MultiplyAccumulateBFloat16"/> over row-major bf16; <see cref="Gemv.MultiplyAccumulateInt8"/>).
 /// </summary>
 /// <remarks>
 /// <para><b>bf16.</b> Every element is rounded to the nearest bfloat16 (8 significand bits, float32's exponent range),

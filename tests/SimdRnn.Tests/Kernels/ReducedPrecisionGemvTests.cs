@@ -64,7 +64,7 @@ public sealed class ReducedPrecisionGemvTests
     /// included), so |v| / spacing rounded to an even-preferring integer, times the spacing, is the rounding; results
     /// of 2^128 or more are ∞. NaN and ±∞ are returned as they are.
     /// </summary>
-    private static double BFloat16Reference(float v)
+    internal static double BFloat16Reference(float v)
     {
         if (!float.IsFinite(v) || v == 0) return v;
         double magnitude = Math.Abs((double)v);
