@@ -130,13 +130,13 @@ public static partial class Gemm
                 // d_rt += A[r, p..p+V) ⊙ B[t, p..p+V)
                 TVector x0 = TVector.Load(ref a0, p), x1 = TVector.Load(ref a1, p);
                 TVector y = TVector.Load(ref b0, p);
-                d00 = TVector.MultiplyAdd(x0, y, d00); d10 = TVector.MultiplyAdd(x1, y, d10);
+                TVector.Accumulate(ref d00, x0, y); TVector.Accumulate(ref d10, x1, y);
                 y = TVector.Load(ref b1, p);
-                d01 = TVector.MultiplyAdd(x0, y, d01); d11 = TVector.MultiplyAdd(x1, y, d11);
+                TVector.Accumulate(ref d01, x0, y); TVector.Accumulate(ref d11, x1, y);
                 y = TVector.Load(ref b2, p);
-                d02 = TVector.MultiplyAdd(x0, y, d02); d12 = TVector.MultiplyAdd(x1, y, d12);
+                TVector.Accumulate(ref d02, x0, y); TVector.Accumulate(ref d12, x1, y);
                 y = TVector.Load(ref b3, p);
-                d03 = TVector.MultiplyAdd(x0, y, d03); d13 = TVector.MultiplyAdd(x1, y, d13);
+                TVector.Accumulate(ref d03, x0, y); TVector.Accumulate(ref d13, x1, y);
             }
             if (p < (nuint)k)
             {
@@ -144,13 +144,13 @@ public static partial class Gemm
                 // (zeroing both keeps an infinity there from turning 0·∞ into NaN).
                 TVector x0 = TVector.Load(ref a0, end) & depthTail, x1 = TVector.Load(ref a1, end) & depthTail;
                 TVector y = TVector.Load(ref b0, end) & depthTail;
-                d00 = TVector.MultiplyAdd(x0, y, d00); d10 = TVector.MultiplyAdd(x1, y, d10);
+                TVector.Accumulate(ref d00, x0, y); TVector.Accumulate(ref d10, x1, y);
                 y = TVector.Load(ref b1, end) & depthTail;
-                d01 = TVector.MultiplyAdd(x0, y, d01); d11 = TVector.MultiplyAdd(x1, y, d11);
+                TVector.Accumulate(ref d01, x0, y); TVector.Accumulate(ref d11, x1, y);
                 y = TVector.Load(ref b2, end) & depthTail;
-                d02 = TVector.MultiplyAdd(x0, y, d02); d12 = TVector.MultiplyAdd(x1, y, d12);
+                TVector.Accumulate(ref d02, x0, y); TVector.Accumulate(ref d12, x1, y);
                 y = TVector.Load(ref b3, end) & depthTail;
-                d03 = TVector.MultiplyAdd(x0, y, d03); d13 = TVector.MultiplyAdd(x1, y, d13);
+                TVector.Accumulate(ref d03, x0, y); TVector.Accumulate(ref d13, x1, y);
             }
             StoreSums(d00, d01, d02, d03, ref c0, width, accumulate);
             StoreSums(d10, d11, d12, d13, ref Unsafe.Add(ref c0, ldc), width, accumulate);
@@ -170,18 +170,18 @@ public static partial class Gemm
             {
                 // d_t += A[p..p+V) ⊙ B[t, p..p+V)
                 TVector x0 = TVector.Load(ref a0, p);
-                d0 = TVector.MultiplyAdd(x0, TVector.Load(ref b0, p), d0);
-                d1 = TVector.MultiplyAdd(x0, TVector.Load(ref b1, p), d1);
-                d2 = TVector.MultiplyAdd(x0, TVector.Load(ref b2, p), d2);
-                d3 = TVector.MultiplyAdd(x0, TVector.Load(ref b3, p), d3);
+                TVector.Accumulate(ref d0, x0, TVector.Load(ref b0, p));
+                TVector.Accumulate(ref d1, x0, TVector.Load(ref b1, p));
+                TVector.Accumulate(ref d2, x0, TVector.Load(ref b2, p));
+                TVector.Accumulate(ref d3, x0, TVector.Load(ref b3, p));
             }
             if (p < (nuint)k)
             {
                 TVector x0 = TVector.Load(ref a0, end) & depthTail;
-                d0 = TVector.MultiplyAdd(x0, TVector.Load(ref b0, end) & depthTail, d0);
-                d1 = TVector.MultiplyAdd(x0, TVector.Load(ref b1, end) & depthTail, d1);
-                d2 = TVector.MultiplyAdd(x0, TVector.Load(ref b2, end) & depthTail, d2);
-                d3 = TVector.MultiplyAdd(x0, TVector.Load(ref b3, end) & depthTail, d3);
+                TVector.Accumulate(ref d0, x0, TVector.Load(ref b0, end) & depthTail);
+                TVector.Accumulate(ref d1, x0, TVector.Load(ref b1, end) & depthTail);
+                TVector.Accumulate(ref d2, x0, TVector.Load(ref b2, end) & depthTail);
+                TVector.Accumulate(ref d3, x0, TVector.Load(ref b3, end) & depthTail);
             }
             StoreSums(d0, d1, d2, d3, ref c0, width, accumulate);
         }
@@ -333,13 +333,13 @@ public static partial class Gemm
                 // C[r, :] += A(r, p) · B[p, :]
                 TVector b0 = TVector.Load(ref bp, 0), b1 = TVector.Load(ref bp, v);
                 TVector x = TVector.Create(Unsafe.Add(ref ap, a0));
-                c00 = TVector.MultiplyAdd(x, b0, c00); c01 = TVector.MultiplyAdd(x, b1, c01);
+                TVector.Accumulate(ref c00, x, b0); TVector.Accumulate(ref c01, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a1));
-                c10 = TVector.MultiplyAdd(x, b0, c10); c11 = TVector.MultiplyAdd(x, b1, c11);
+                TVector.Accumulate(ref c10, x, b0); TVector.Accumulate(ref c11, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a2));
-                c20 = TVector.MultiplyAdd(x, b0, c20); c21 = TVector.MultiplyAdd(x, b1, c21);
+                TVector.Accumulate(ref c20, x, b0); TVector.Accumulate(ref c21, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a3));
-                c30 = TVector.MultiplyAdd(x, b0, c30); c31 = TVector.MultiplyAdd(x, b1, c31);
+                TVector.Accumulate(ref c30, x, b0); TVector.Accumulate(ref c31, x, b1);
                 ap = ref Unsafe.Add(ref ap, depthStride);
                 bp = ref Unsafe.Add(ref bp, ldb);
             }
@@ -379,17 +379,17 @@ public static partial class Gemm
                 // C[r, :] += A(r, p) · B[p, :]
                 TVector b0 = TVector.Load(ref bp, 0), b1 = TVector.Load(ref bp, v);
                 TVector x = TVector.Create(Unsafe.Add(ref ap, a0));
-                c00 = TVector.MultiplyAdd(x, b0, c00); c01 = TVector.MultiplyAdd(x, b1, c01);
+                TVector.Accumulate(ref c00, x, b0); TVector.Accumulate(ref c01, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a1));
-                c10 = TVector.MultiplyAdd(x, b0, c10); c11 = TVector.MultiplyAdd(x, b1, c11);
+                TVector.Accumulate(ref c10, x, b0); TVector.Accumulate(ref c11, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a2));
-                c20 = TVector.MultiplyAdd(x, b0, c20); c21 = TVector.MultiplyAdd(x, b1, c21);
+                TVector.Accumulate(ref c20, x, b0); TVector.Accumulate(ref c21, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a3));
-                c30 = TVector.MultiplyAdd(x, b0, c30); c31 = TVector.MultiplyAdd(x, b1, c31);
+                TVector.Accumulate(ref c30, x, b0); TVector.Accumulate(ref c31, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a4));
-                c40 = TVector.MultiplyAdd(x, b0, c40); c41 = TVector.MultiplyAdd(x, b1, c41);
+                TVector.Accumulate(ref c40, x, b0); TVector.Accumulate(ref c41, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a5));
-                c50 = TVector.MultiplyAdd(x, b0, c50); c51 = TVector.MultiplyAdd(x, b1, c51);
+                TVector.Accumulate(ref c50, x, b0); TVector.Accumulate(ref c51, x, b1);
                 ap = ref Unsafe.Add(ref ap, depthStride);
                 bp = ref Unsafe.Add(ref bp, ldb);
             }
@@ -436,21 +436,21 @@ public static partial class Gemm
                 // C[r, :] += A(r, p) · B[p, :]
                 TVector b0 = TVector.Load(ref bp, 0), b1 = TVector.Load(ref bp, v);
                 TVector x = TVector.Create(Unsafe.Add(ref ap, a0));
-                c00 = TVector.MultiplyAdd(x, b0, c00); c01 = TVector.MultiplyAdd(x, b1, c01);
+                TVector.Accumulate(ref c00, x, b0); TVector.Accumulate(ref c01, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a1));
-                c10 = TVector.MultiplyAdd(x, b0, c10); c11 = TVector.MultiplyAdd(x, b1, c11);
+                TVector.Accumulate(ref c10, x, b0); TVector.Accumulate(ref c11, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a2));
-                c20 = TVector.MultiplyAdd(x, b0, c20); c21 = TVector.MultiplyAdd(x, b1, c21);
+                TVector.Accumulate(ref c20, x, b0); TVector.Accumulate(ref c21, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a3));
-                c30 = TVector.MultiplyAdd(x, b0, c30); c31 = TVector.MultiplyAdd(x, b1, c31);
+                TVector.Accumulate(ref c30, x, b0); TVector.Accumulate(ref c31, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a4));
-                c40 = TVector.MultiplyAdd(x, b0, c40); c41 = TVector.MultiplyAdd(x, b1, c41);
+                TVector.Accumulate(ref c40, x, b0); TVector.Accumulate(ref c41, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a5));
-                c50 = TVector.MultiplyAdd(x, b0, c50); c51 = TVector.MultiplyAdd(x, b1, c51);
+                TVector.Accumulate(ref c50, x, b0); TVector.Accumulate(ref c51, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a6));
-                c60 = TVector.MultiplyAdd(x, b0, c60); c61 = TVector.MultiplyAdd(x, b1, c61);
+                TVector.Accumulate(ref c60, x, b0); TVector.Accumulate(ref c61, x, b1);
                 x = TVector.Create(Unsafe.Add(ref ap, a7));
-                c70 = TVector.MultiplyAdd(x, b0, c70); c71 = TVector.MultiplyAdd(x, b1, c71);
+                TVector.Accumulate(ref c70, x, b0); TVector.Accumulate(ref c71, x, b1);
                 ap = ref Unsafe.Add(ref ap, depthStride);
                 bp = ref Unsafe.Add(ref bp, ldb);
             }
@@ -485,10 +485,10 @@ public static partial class Gemm
             {
                 // C[r, :] += A(r, p) · B[p, :]
                 TVector bv = TVector.Load(ref bp, 0);
-                s0 = TVector.MultiplyAdd(TVector.Create(Unsafe.Add(ref ap, a0)), bv, s0);
-                s1 = TVector.MultiplyAdd(TVector.Create(Unsafe.Add(ref ap, a1)), bv, s1);
-                s2 = TVector.MultiplyAdd(TVector.Create(Unsafe.Add(ref ap, a2)), bv, s2);
-                s3 = TVector.MultiplyAdd(TVector.Create(Unsafe.Add(ref ap, a3)), bv, s3);
+                TVector.Accumulate(ref s0, TVector.Create(Unsafe.Add(ref ap, a0)), bv);
+                TVector.Accumulate(ref s1, TVector.Create(Unsafe.Add(ref ap, a1)), bv);
+                TVector.Accumulate(ref s2, TVector.Create(Unsafe.Add(ref ap, a2)), bv);
+                TVector.Accumulate(ref s3, TVector.Create(Unsafe.Add(ref ap, a3)), bv);
                 ap = ref Unsafe.Add(ref ap, depthStride);
                 bp = ref Unsafe.Add(ref bp, ldb);
             }

@@ -13,6 +13,7 @@ public static partial class Gemv
     internal static class Kernel<TVector> where TVector : struct, IFloatVector<TVector>
     {
         /// <summary>y[i] += Σ_j W[i,j]·x[j], eight rows per pass so each load of x feeds eight rows.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         public static void MultiplyAccumulate(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
         {
             ref float wRef = ref MemoryMarshal.GetReference(w);
@@ -44,26 +45,26 @@ public static partial class Gemv
                 for (nuint j = 0; j + step <= n; j += step)
                 {
                     TVector xa = TVector.Load(ref xRef, j);
-                    s0 = TVector.MultiplyAdd(TVector.Load(ref r0, j), xa, s0);
-                    s1 = TVector.MultiplyAdd(TVector.Load(ref r1, j), xa, s1);
-                    s2 = TVector.MultiplyAdd(TVector.Load(ref r2, j), xa, s2);
-                    s3 = TVector.MultiplyAdd(TVector.Load(ref r3, j), xa, s3);
-                    s4 = TVector.MultiplyAdd(TVector.Load(ref r4, j), xa, s4);
-                    s5 = TVector.MultiplyAdd(TVector.Load(ref r5, j), xa, s5);
-                    s6 = TVector.MultiplyAdd(TVector.Load(ref r6, j), xa, s6);
-                    s7 = TVector.MultiplyAdd(TVector.Load(ref r7, j), xa, s7);
+                    TVector.AccumulateLoaded(ref s0, ref r0, j, xa);
+                    TVector.AccumulateLoaded(ref s1, ref r1, j, xa);
+                    TVector.AccumulateLoaded(ref s2, ref r2, j, xa);
+                    TVector.AccumulateLoaded(ref s3, ref r3, j, xa);
+                    TVector.AccumulateLoaded(ref s4, ref r4, j, xa);
+                    TVector.AccumulateLoaded(ref s5, ref r5, j, xa);
+                    TVector.AccumulateLoaded(ref s6, ref r6, j, xa);
+                    TVector.AccumulateLoaded(ref s7, ref r7, j, xa);
                 }
                 if (hasTail)
                 {
                     // The new lanes of the overlapping last vector: columns [cols − cols % Count, cols).
-                    s0 = TVector.MultiplyAdd(TVector.Load(ref r0, last) & tailMask, xTail, s0);
-                    s1 = TVector.MultiplyAdd(TVector.Load(ref r1, last) & tailMask, xTail, s1);
-                    s2 = TVector.MultiplyAdd(TVector.Load(ref r2, last) & tailMask, xTail, s2);
-                    s3 = TVector.MultiplyAdd(TVector.Load(ref r3, last) & tailMask, xTail, s3);
-                    s4 = TVector.MultiplyAdd(TVector.Load(ref r4, last) & tailMask, xTail, s4);
-                    s5 = TVector.MultiplyAdd(TVector.Load(ref r5, last) & tailMask, xTail, s5);
-                    s6 = TVector.MultiplyAdd(TVector.Load(ref r6, last) & tailMask, xTail, s6);
-                    s7 = TVector.MultiplyAdd(TVector.Load(ref r7, last) & tailMask, xTail, s7);
+                    TVector.Accumulate(ref s0, TVector.Load(ref r0, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s1, TVector.Load(ref r1, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s2, TVector.Load(ref r2, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s3, TVector.Load(ref r3, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s4, TVector.Load(ref r4, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s5, TVector.Load(ref r5, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s6, TVector.Load(ref r6, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s7, TVector.Load(ref r7, last) & tailMask, xTail);
                 }
                 // y[i + K] += Σ_lanes sK
                 TVector.AddLaneSums(s0, s1, s2, s3, ref Unsafe.Add(ref yRef, i));
@@ -85,30 +86,30 @@ public static partial class Gemv
                 {
                     TVector xa = TVector.Load(ref xRef, j);
                     TVector xb = TVector.Load(ref xRef, j + step);
-                    s0 = TVector.MultiplyAdd(TVector.Load(ref r0, j), xa, s0);
-                    s1 = TVector.MultiplyAdd(TVector.Load(ref r1, j), xa, s1);
-                    s2 = TVector.MultiplyAdd(TVector.Load(ref r2, j), xa, s2);
-                    s3 = TVector.MultiplyAdd(TVector.Load(ref r3, j), xa, s3);
-                    t0 = TVector.MultiplyAdd(TVector.Load(ref r0, j + step), xb, t0);
-                    t1 = TVector.MultiplyAdd(TVector.Load(ref r1, j + step), xb, t1);
-                    t2 = TVector.MultiplyAdd(TVector.Load(ref r2, j + step), xb, t2);
-                    t3 = TVector.MultiplyAdd(TVector.Load(ref r3, j + step), xb, t3);
+                    TVector.AccumulateLoaded(ref s0, ref r0, j, xa);
+                    TVector.AccumulateLoaded(ref s1, ref r1, j, xa);
+                    TVector.AccumulateLoaded(ref s2, ref r2, j, xa);
+                    TVector.AccumulateLoaded(ref s3, ref r3, j, xa);
+                    TVector.AccumulateLoaded(ref t0, ref r0, j + step, xb);
+                    TVector.AccumulateLoaded(ref t1, ref r1, j + step, xb);
+                    TVector.AccumulateLoaded(ref t2, ref r2, j + step, xb);
+                    TVector.AccumulateLoaded(ref t3, ref r3, j + step, xb);
                 }
                 if (j + step <= n)
                 {
                     // One more whole vector: columns [j, j + Count).
                     TVector xa = TVector.Load(ref xRef, j);
-                    s0 = TVector.MultiplyAdd(TVector.Load(ref r0, j), xa, s0);
-                    s1 = TVector.MultiplyAdd(TVector.Load(ref r1, j), xa, s1);
-                    s2 = TVector.MultiplyAdd(TVector.Load(ref r2, j), xa, s2);
-                    s3 = TVector.MultiplyAdd(TVector.Load(ref r3, j), xa, s3);
+                    TVector.AccumulateLoaded(ref s0, ref r0, j, xa);
+                    TVector.AccumulateLoaded(ref s1, ref r1, j, xa);
+                    TVector.AccumulateLoaded(ref s2, ref r2, j, xa);
+                    TVector.AccumulateLoaded(ref s3, ref r3, j, xa);
                 }
                 if (hasTail)
                 {
-                    t0 = TVector.MultiplyAdd(TVector.Load(ref r0, last) & tailMask, xTail, t0);
-                    t1 = TVector.MultiplyAdd(TVector.Load(ref r1, last) & tailMask, xTail, t1);
-                    t2 = TVector.MultiplyAdd(TVector.Load(ref r2, last) & tailMask, xTail, t2);
-                    t3 = TVector.MultiplyAdd(TVector.Load(ref r3, last) & tailMask, xTail, t3);
+                    TVector.Accumulate(ref t0, TVector.Load(ref r0, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t1, TVector.Load(ref r1, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t2, TVector.Load(ref r2, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t3, TVector.Load(ref r3, last) & tailMask, xTail);
                 }
                 // y[i + K] += Σ_lanes (sK + tK)
                 TVector.AddLaneSums(s0 + t0, s1 + t1, s2 + t2, s3 + t3, ref Unsafe.Add(ref yRef, i));
@@ -123,13 +124,13 @@ public static partial class Gemv
                 nuint j = 0;
                 for (; j + 2 * step <= n; j += 2 * step)
                 {
-                    s0 = TVector.MultiplyAdd(TVector.Load(ref r0, j), TVector.Load(ref xRef, j), s0);
-                    t0 = TVector.MultiplyAdd(TVector.Load(ref r0, j + step), TVector.Load(ref xRef, j + step), t0);
+                    TVector.Accumulate(ref s0, TVector.Load(ref r0, j), TVector.Load(ref xRef, j));
+                    TVector.Accumulate(ref t0, TVector.Load(ref r0, j + step), TVector.Load(ref xRef, j + step));
                 }
                 if (j + step <= n)
-                    s0 = TVector.MultiplyAdd(TVector.Load(ref r0, j), TVector.Load(ref xRef, j), s0);
+                    TVector.Accumulate(ref s0, TVector.Load(ref r0, j), TVector.Load(ref xRef, j));
                 if (hasTail)
-                    t0 = TVector.MultiplyAdd(TVector.Load(ref r0, last) & tailMask, xTail, t0);
+                    TVector.Accumulate(ref t0, TVector.Load(ref r0, last) & tailMask, xTail);
                 Unsafe.Add(ref yRef, i) += TVector.Sum(s0 + t0);
             }
         }
@@ -163,20 +164,21 @@ public static partial class Gemv
                 {
                     // y[j..j+C) += x[i]·W[i, j..j+C) + … + x[i+3]·W[i+3, j..j+C)
                     TVector yv = TVector.Load(ref yRef, j);
-                    yv = TVector.MultiplyAdd(TVector.Load(ref r0, j), x0, yv);
-                    yv = TVector.MultiplyAdd(TVector.Load(ref r1, j), x1, yv);
-                    yv = TVector.MultiplyAdd(TVector.Load(ref r2, j), x2, yv);
-                    yv = TVector.MultiplyAdd(TVector.Load(ref r3, j), x3, yv);
+                    TVector.AccumulateLoaded(ref yv, ref r0, j, x0);
+                    TVector.AccumulateLoaded(ref yv, ref r1, j, x1);
+                    TVector.AccumulateLoaded(ref yv, ref r2, j, x2);
+                    TVector.AccumulateLoaded(ref yv, ref r3, j, x3);
                     TVector.Store(yv, ref yRef, j);
                 }
                 if (hasTail)
                 {
                     // The overlapping last vector: only its new lanes take the update, the others keep y.
                     TVector old = TVector.Load(ref yRef, last);
-                    TVector yv = TVector.MultiplyAdd(TVector.Load(ref r0, last), x0, old);
-                    yv = TVector.MultiplyAdd(TVector.Load(ref r1, last), x1, yv);
-                    yv = TVector.MultiplyAdd(TVector.Load(ref r2, last), x2, yv);
-                    yv = TVector.MultiplyAdd(TVector.Load(ref r3, last), x3, yv);
+                    TVector yv = old;
+                    TVector.AccumulateLoaded(ref yv, ref r0, last, x0);
+                    TVector.AccumulateLoaded(ref yv, ref r1, last, x1);
+                    TVector.AccumulateLoaded(ref yv, ref r2, last, x2);
+                    TVector.AccumulateLoaded(ref yv, ref r3, last, x3);
                     TVector.Store(TVector.ConditionalSelect(newLanes, yv, old), ref yRef, last);
                 }
             }

@@ -148,28 +148,28 @@ public static partial class Gemv
             {
                 // sK += W[·, j]·x[j], then += W[·, j + 1]·x[j + 1]: the pair's low and high halves.
                 TVector xe = TVector.Create(Unsafe.Add(ref xRef, j)), xo = TVector.Create(Unsafe.Add(ref xRef, j + 1));
-                s0 = Pair(TVector.Load(ref row, 0), xe, xo, s0);
-                s1 = Pair(TVector.Load(ref row, c), xe, xo, s1);
-                s2 = Pair(TVector.Load(ref row, 2 * c), xe, xo, s2);
-                s3 = Pair(TVector.Load(ref row, 3 * c), xe, xo, s3);
-                s4 = Pair(TVector.Load(ref row, 4 * c), xe, xo, s4);
-                s5 = Pair(TVector.Load(ref row, 5 * c), xe, xo, s5);
-                s6 = Pair(TVector.Load(ref row, 6 * c), xe, xo, s6);
-                s7 = Pair(TVector.Load(ref row, 7 * c), xe, xo, s7);
+                Pair(ref s0, TVector.Load(ref row, 0), xe, xo);
+                Pair(ref s1, TVector.Load(ref row, c), xe, xo);
+                Pair(ref s2, TVector.Load(ref row, 2 * c), xe, xo);
+                Pair(ref s3, TVector.Load(ref row, 3 * c), xe, xo);
+                Pair(ref s4, TVector.Load(ref row, 4 * c), xe, xo);
+                Pair(ref s5, TVector.Load(ref row, 5 * c), xe, xo);
+                Pair(ref s6, TVector.Load(ref row, 6 * c), xe, xo);
+                Pair(ref s7, TVector.Load(ref row, 7 * c), xe, xo);
                 row = ref Unsafe.Add(ref row, stride);
             }
             if (j < cols)
             {
                 // An odd last column: the low halves only (the high halves are zero padding).
                 TVector xe = TVector.Create(Unsafe.Add(ref xRef, j));
-                s0 = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, 0)), xe, s0);
-                s1 = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, c)), xe, s1);
-                s2 = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, 2 * c)), xe, s2);
-                s3 = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, 3 * c)), xe, s3);
-                s4 = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, 4 * c)), xe, s4);
-                s5 = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, 5 * c)), xe, s5);
-                s6 = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, 6 * c)), xe, s6);
-                s7 = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, 7 * c)), xe, s7);
+                TVector.Accumulate(ref s0, TVector.BFloat16FromLowHalves(TVector.Load(ref row, 0)), xe);
+                TVector.Accumulate(ref s1, TVector.BFloat16FromLowHalves(TVector.Load(ref row, c)), xe);
+                TVector.Accumulate(ref s2, TVector.BFloat16FromLowHalves(TVector.Load(ref row, 2 * c)), xe);
+                TVector.Accumulate(ref s3, TVector.BFloat16FromLowHalves(TVector.Load(ref row, 3 * c)), xe);
+                TVector.Accumulate(ref s4, TVector.BFloat16FromLowHalves(TVector.Load(ref row, 4 * c)), xe);
+                TVector.Accumulate(ref s5, TVector.BFloat16FromLowHalves(TVector.Load(ref row, 5 * c)), xe);
+                TVector.Accumulate(ref s6, TVector.BFloat16FromLowHalves(TVector.Load(ref row, 6 * c)), xe);
+                TVector.Accumulate(ref s7, TVector.BFloat16FromLowHalves(TVector.Load(ref row, 7 * c)), xe);
             }
             // y[K·Count ..] += sK
             TVector.Store(TVector.Load(ref yRef, 0) + s0, ref yRef, 0);
@@ -191,17 +191,20 @@ public static partial class Gemv
             int j = 0;
             for (; j + 2 <= cols; j += 2)
             {
-                s = Pair(TVector.Load(ref row, 0), TVector.Create(Unsafe.Add(ref xRef, j)), TVector.Create(Unsafe.Add(ref xRef, j + 1)), s);
+                Pair(ref s, TVector.Load(ref row, 0), TVector.Create(Unsafe.Add(ref xRef, j)), TVector.Create(Unsafe.Add(ref xRef, j + 1)));
                 row = ref Unsafe.Add(ref row, stride);
             }
             if (j < cols)
-                s = TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(TVector.Load(ref row, 0)), TVector.Create(Unsafe.Add(ref xRef, j)), s);
+                TVector.Accumulate(ref s, TVector.BFloat16FromLowHalves(TVector.Load(ref row, 0)), TVector.Create(Unsafe.Add(ref xRef, j)));
             return s;
         }
 
-        /// <summary>s + lo·x_even + hi·x_odd, in that order (two fused multiply-adds): one pair of columns.</summary>
+        /// <summary>s += lo·x_even, then s += hi·x_odd (two fused multiply-adds): one pair of columns.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static TVector Pair(TVector pairs, TVector xe, TVector xo, TVector s) =>
-            TVector.MultiplyAdd(TVector.BFloat16FromHighHalves(pairs), xo, TVector.MultiplyAdd(TVector.BFloat16FromLowHalves(pairs), xe, s));
+        private static void Pair(ref TVector s, TVector pairs, TVector xe, TVector xo)
+        {
+            TVector.Accumulate(ref s, TVector.BFloat16FromLowHalves(pairs), xe);
+            TVector.Accumulate(ref s, TVector.BFloat16FromHighHalves(pairs), xo);
+        }
     }
 }

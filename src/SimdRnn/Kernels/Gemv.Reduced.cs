@@ -232,38 +232,38 @@ public static partial class Gemv
                     // Columns [j, j + 2·Count): the even ones against xe, the odd ones against xo.
                     TVector xe = TVector.Load(ref pRef, j);
                     TVector xo = TVector.Load(ref pRef, j + step);
-                    s0 = PairDot(ref r0, j, xe, xo, s0);
-                    s1 = PairDot(ref r1, j, xe, xo, s1);
-                    s2 = PairDot(ref r2, j, xe, xo, s2);
-                    s3 = PairDot(ref r3, j, xe, xo, s3);
-                    s4 = PairDot(ref r4, j, xe, xo, s4);
-                    s5 = PairDot(ref r5, j, xe, xo, s5);
-                    s6 = PairDot(ref r6, j, xe, xo, s6);
-                    s7 = PairDot(ref r7, j, xe, xo, s7);
+                    PairDot(ref s0, ref r0, j, xe, xo);
+                    PairDot(ref s1, ref r1, j, xe, xo);
+                    PairDot(ref s2, ref r2, j, xe, xo);
+                    PairDot(ref s3, ref r3, j, xe, xo);
+                    PairDot(ref s4, ref r4, j, xe, xo);
+                    PairDot(ref s5, ref r5, j, xe, xo);
+                    PairDot(ref s6, ref r6, j, xe, xo);
+                    PairDot(ref s7, ref r7, j, xe, xo);
                 }
                 for (; j + step <= n; j += step)
                 {
                     TVector xa = TVector.Load(ref xRef, j);
-                    s0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j), xa, s0);
-                    s1 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r1, j), xa, s1);
-                    s2 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r2, j), xa, s2);
-                    s3 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r3, j), xa, s3);
-                    s4 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r4, j), xa, s4);
-                    s5 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r5, j), xa, s5);
-                    s6 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r6, j), xa, s6);
-                    s7 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r7, j), xa, s7);
+                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), xa);
+                    TVector.Accumulate(ref s1, TFormat.Load<TVector>(ref r1, j), xa);
+                    TVector.Accumulate(ref s2, TFormat.Load<TVector>(ref r2, j), xa);
+                    TVector.Accumulate(ref s3, TFormat.Load<TVector>(ref r3, j), xa);
+                    TVector.Accumulate(ref s4, TFormat.Load<TVector>(ref r4, j), xa);
+                    TVector.Accumulate(ref s5, TFormat.Load<TVector>(ref r5, j), xa);
+                    TVector.Accumulate(ref s6, TFormat.Load<TVector>(ref r6, j), xa);
+                    TVector.Accumulate(ref s7, TFormat.Load<TVector>(ref r7, j), xa);
                 }
                 if (hasTail)
                 {
                     // The new lanes of the overlapping last vector: columns [cols − cols % Count, cols).
-                    s0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, last) & tailMask, xTail, s0);
-                    s1 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r1, last) & tailMask, xTail, s1);
-                    s2 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r2, last) & tailMask, xTail, s2);
-                    s3 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r3, last) & tailMask, xTail, s3);
-                    s4 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r4, last) & tailMask, xTail, s4);
-                    s5 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r5, last) & tailMask, xTail, s5);
-                    s6 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r6, last) & tailMask, xTail, s6);
-                    s7 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r7, last) & tailMask, xTail, s7);
+                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s1, TFormat.Load<TVector>(ref r1, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s2, TFormat.Load<TVector>(ref r2, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s3, TFormat.Load<TVector>(ref r3, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s4, TFormat.Load<TVector>(ref r4, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s5, TFormat.Load<TVector>(ref r5, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s6, TFormat.Load<TVector>(ref r6, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s7, TFormat.Load<TVector>(ref r7, last) & tailMask, xTail);
                 }
                 // y[i + K] += s_{i+K}·Σ_lanes sK
                 AddRowSums(s0, s1, s2, s3, ref Unsafe.Add(ref yRef, i), ref Unsafe.Add(ref sRef, i), ref sumsRef);
@@ -290,43 +290,43 @@ public static partial class Gemv
                     TFormat.LoadPairs(ref r1, j, out TVector e1, out TVector o1);
                     TFormat.LoadPairs(ref r2, j, out TVector e2, out TVector o2);
                     TFormat.LoadPairs(ref r3, j, out TVector e3, out TVector o3);
-                    s0 = TVector.MultiplyAdd(e0, xe, s0);
-                    s1 = TVector.MultiplyAdd(e1, xe, s1);
-                    s2 = TVector.MultiplyAdd(e2, xe, s2);
-                    s3 = TVector.MultiplyAdd(e3, xe, s3);
-                    t0 = TVector.MultiplyAdd(o0, xo, t0);
-                    t1 = TVector.MultiplyAdd(o1, xo, t1);
-                    t2 = TVector.MultiplyAdd(o2, xo, t2);
-                    t3 = TVector.MultiplyAdd(o3, xo, t3);
+                    TVector.Accumulate(ref s0, e0, xe);
+                    TVector.Accumulate(ref s1, e1, xe);
+                    TVector.Accumulate(ref s2, e2, xe);
+                    TVector.Accumulate(ref s3, e3, xe);
+                    TVector.Accumulate(ref t0, o0, xo);
+                    TVector.Accumulate(ref t1, o1, xo);
+                    TVector.Accumulate(ref t2, o2, xo);
+                    TVector.Accumulate(ref t3, o3, xo);
                 }
                 for (; j + 2 * step <= n; j += 2 * step)
                 {
                     TVector xa = TVector.Load(ref xRef, j);
                     TVector xb = TVector.Load(ref xRef, j + step);
-                    s0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j), xa, s0);
-                    s1 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r1, j), xa, s1);
-                    s2 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r2, j), xa, s2);
-                    s3 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r3, j), xa, s3);
-                    t0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j + step), xb, t0);
-                    t1 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r1, j + step), xb, t1);
-                    t2 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r2, j + step), xb, t2);
-                    t3 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r3, j + step), xb, t3);
+                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), xa);
+                    TVector.Accumulate(ref s1, TFormat.Load<TVector>(ref r1, j), xa);
+                    TVector.Accumulate(ref s2, TFormat.Load<TVector>(ref r2, j), xa);
+                    TVector.Accumulate(ref s3, TFormat.Load<TVector>(ref r3, j), xa);
+                    TVector.Accumulate(ref t0, TFormat.Load<TVector>(ref r0, j + step), xb);
+                    TVector.Accumulate(ref t1, TFormat.Load<TVector>(ref r1, j + step), xb);
+                    TVector.Accumulate(ref t2, TFormat.Load<TVector>(ref r2, j + step), xb);
+                    TVector.Accumulate(ref t3, TFormat.Load<TVector>(ref r3, j + step), xb);
                 }
                 if (j + step <= n)
                 {
                     // One more whole vector: columns [j, j + Count).
                     TVector xa = TVector.Load(ref xRef, j);
-                    s0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j), xa, s0);
-                    s1 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r1, j), xa, s1);
-                    s2 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r2, j), xa, s2);
-                    s3 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r3, j), xa, s3);
+                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), xa);
+                    TVector.Accumulate(ref s1, TFormat.Load<TVector>(ref r1, j), xa);
+                    TVector.Accumulate(ref s2, TFormat.Load<TVector>(ref r2, j), xa);
+                    TVector.Accumulate(ref s3, TFormat.Load<TVector>(ref r3, j), xa);
                 }
                 if (hasTail)
                 {
-                    t0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, last) & tailMask, xTail, t0);
-                    t1 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r1, last) & tailMask, xTail, t1);
-                    t2 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r2, last) & tailMask, xTail, t2);
-                    t3 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r3, last) & tailMask, xTail, t3);
+                    TVector.Accumulate(ref t0, TFormat.Load<TVector>(ref r0, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t1, TFormat.Load<TVector>(ref r1, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t2, TFormat.Load<TVector>(ref r2, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t3, TFormat.Load<TVector>(ref r3, last) & tailMask, xTail);
                 }
                 // y[i + K] += s_{i+K}·Σ_lanes (sK + tK)
                 AddRowSums(s0 + t0, s1 + t1, s2 + t2, s3 + t3, ref Unsafe.Add(ref yRef, i), ref Unsafe.Add(ref sRef, i), ref sumsRef);
@@ -342,18 +342,18 @@ public static partial class Gemv
                 for (; j < paired; j += 2 * step)
                 {
                     TFormat.LoadPairs(ref r0, j, out TVector e0, out TVector o0);
-                    s0 = TVector.MultiplyAdd(e0, TVector.Load(ref pRef, j), s0);
-                    t0 = TVector.MultiplyAdd(o0, TVector.Load(ref pRef, j + step), t0);
+                    TVector.Accumulate(ref s0, e0, TVector.Load(ref pRef, j));
+                    TVector.Accumulate(ref t0, o0, TVector.Load(ref pRef, j + step));
                 }
                 for (; j + 2 * step <= n; j += 2 * step)
                 {
-                    s0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j), TVector.Load(ref xRef, j), s0);
-                    t0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j + step), TVector.Load(ref xRef, j + step), t0);
+                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), TVector.Load(ref xRef, j));
+                    TVector.Accumulate(ref t0, TFormat.Load<TVector>(ref r0, j + step), TVector.Load(ref xRef, j + step));
                 }
                 if (j + step <= n)
-                    s0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, j), TVector.Load(ref xRef, j), s0);
+                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), TVector.Load(ref xRef, j));
                 if (hasTail)
-                    t0 = TVector.MultiplyAdd(TFormat.Load<TVector>(ref r0, last) & tailMask, xTail, t0);
+                    TVector.Accumulate(ref t0, TFormat.Load<TVector>(ref r0, last) & tailMask, xTail);
                 float sum = TVector.Sum(s0 + t0);
                 ref float yi = ref Unsafe.Add(ref yRef, i);
                 yi = TFormat.HasRowScales ? float.MultiplyAddEstimate(Unsafe.Add(ref sRef, i), sum, yi) : yi + sum;
@@ -365,10 +365,11 @@ public static partial class Gemv
 
         /// <summary><c>acc + W[j + 2l]·xe[l] + W[j + 2l + 1]·xo[l]</c> per lane l: one pair-load of 2·Count weights.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static TVector PairDot(ref TElement row, nuint j, TVector xe, TVector xo, TVector acc)
+        private static void PairDot(ref TVector acc, ref TElement row, nuint j, TVector xe, TVector xo)
         {
             TFormat.LoadPairs(ref row, j, out TVector even, out TVector odd);
-            return TVector.MultiplyAdd(odd, xo, TVector.MultiplyAdd(even, xe, acc));
+            TVector.Accumulate(ref acc, even, xe);
+            TVector.Accumulate(ref acc, odd, xo);
         }
 
         /// <summary>

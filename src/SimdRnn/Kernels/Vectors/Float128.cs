@@ -25,6 +25,8 @@ internal readonly struct Float128(Vector128<float> value) : IFloatVector<Float12
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float128 operator |(Float128 a, Float128 b) => new(a.Value | b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float128 AndNot(Float128 a, Float128 b) => new(Vector128.AndNot(a.Value, b.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float128 MultiplyAdd(Float128 a, Float128 b, Float128 c) => new(Vector128.MultiplyAddEstimate(a.Value, b.Value, c.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Accumulate(ref Float128 acc, Float128 a, Float128 b) => Unsafe.As<Float128, Vector128<float>>(ref acc) = Vector128.MultiplyAddEstimate(a.Value, b.Value, Unsafe.As<Float128, Vector128<float>>(ref acc));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AccumulateLoaded(ref Float128 acc, ref float source, nuint offset, Float128 x) => Unsafe.As<Float128, Vector128<float>>(ref acc) = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref source, offset), x.Value, Unsafe.As<Float128, Vector128<float>>(ref acc));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float128 Abs(Float128 x) => new(Vector128.Abs(x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float128 SquareRoot(Float128 x) => new(Vector128.Sqrt(x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float128 Min(Float128 a, Float128 b) => new(Vector128.Min(a.Value, b.Value));

@@ -25,6 +25,8 @@ internal readonly struct Float512(Vector512<float> value) : IFloatVector<Float51
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float512 operator |(Float512 a, Float512 b) => new(a.Value | b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float512 AndNot(Float512 a, Float512 b) => new(Vector512.AndNot(a.Value, b.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float512 MultiplyAdd(Float512 a, Float512 b, Float512 c) => new(Vector512.MultiplyAddEstimate(a.Value, b.Value, c.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Accumulate(ref Float512 acc, Float512 a, Float512 b) => Unsafe.As<Float512, Vector512<float>>(ref acc) = Vector512.MultiplyAddEstimate(a.Value, b.Value, Unsafe.As<Float512, Vector512<float>>(ref acc));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AccumulateLoaded(ref Float512 acc, ref float source, nuint offset, Float512 x) => Unsafe.As<Float512, Vector512<float>>(ref acc) = Vector512.MultiplyAddEstimate(Vector512.LoadUnsafe(ref source, offset), x.Value, Unsafe.As<Float512, Vector512<float>>(ref acc));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float512 Abs(Float512 x) => new(Vector512.Abs(x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float512 SquareRoot(Float512 x) => new(Vector512.Sqrt(x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Float512 Min(Float512 a, Float512 b) => new(Vector512.Min(a.Value, b.Value));

@@ -29,6 +29,8 @@ internal readonly struct FloatVector(Vector<float> value) : IFloatVector<FloatVe
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static FloatVector operator |(FloatVector a, FloatVector b) => new(a.Value | b.Value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static FloatVector AndNot(FloatVector a, FloatVector b) => new(Vector.AndNot(a.Value, b.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static FloatVector MultiplyAdd(FloatVector a, FloatVector b, FloatVector c) => new(Vector.MultiplyAddEstimate(a.Value, b.Value, c.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Accumulate(ref FloatVector acc, FloatVector a, FloatVector b) => Unsafe.As<FloatVector, Vector<float>>(ref acc) = Vector.MultiplyAddEstimate(a.Value, b.Value, Unsafe.As<FloatVector, Vector<float>>(ref acc));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AccumulateLoaded(ref FloatVector acc, ref float source, nuint offset, FloatVector x) => Unsafe.As<FloatVector, Vector<float>>(ref acc) = Vector.MultiplyAddEstimate(Vector.LoadUnsafe(ref source, offset), x.Value, Unsafe.As<FloatVector, Vector<float>>(ref acc));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static FloatVector Abs(FloatVector x) => new(Vector.Abs(x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static FloatVector SquareRoot(FloatVector x) => new(Vector.SquareRoot(x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static FloatVector Min(FloatVector a, FloatVector b) => new(Vector.Min(a.Value, b.Value));

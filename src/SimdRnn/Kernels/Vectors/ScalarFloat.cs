@@ -31,6 +31,8 @@ internal readonly struct ScalarFloat(float value) : IFloatVector<ScalarFloat>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static ScalarFloat operator |(ScalarFloat a, ScalarFloat b) => FromBits(Bits(a) | Bits(b));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static ScalarFloat AndNot(ScalarFloat a, ScalarFloat b) => FromBits(Bits(a) & ~Bits(b));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static ScalarFloat MultiplyAdd(ScalarFloat a, ScalarFloat b, ScalarFloat c) => new(float.MultiplyAddEstimate(a.Value, b.Value, c.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Accumulate(ref ScalarFloat acc, ScalarFloat a, ScalarFloat b) => acc = new(float.MultiplyAddEstimate(a.Value, b.Value, acc.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void AccumulateLoaded(ref ScalarFloat acc, ref float source, nuint offset, ScalarFloat x) => acc = new(float.MultiplyAddEstimate(Unsafe.Add(ref source, offset), x.Value, acc.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static ScalarFloat Abs(ScalarFloat x) => new(MathF.Abs(x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static ScalarFloat SquareRoot(ScalarFloat x) => new(MathF.Sqrt(x.Value));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static ScalarFloat Min(ScalarFloat a, ScalarFloat b) => new(MathF.Min(a.Value, b.Value));
