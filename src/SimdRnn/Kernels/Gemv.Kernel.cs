@@ -13,7 +13,6 @@ public static partial class Gemv
     internal static class Kernel<TVector> where TVector : struct, IFloatVector<TVector>
     {
         /// <summary>y[i] += Σ_j W[i,j]·x[j], eight rows per pass so each load of x feeds eight rows.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         public static void MultiplyAccumulate(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
         {
             ref float wRef = ref MemoryMarshal.GetReference(w);

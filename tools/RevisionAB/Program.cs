@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.Loader;
+
+// A/B of two builds of SimdRnn in one process: each build is loaded into its own AssemblyLoadContext and both run the
+// same workload (same spec, seed and input) in alternating slices of a few milliseconds, the order swapped every round,
+// so that the VM's drift (1.5–1.8× within minutes here) hits both alike. Prints each build's median time per call and
+// the median of the per-round ratios A/B (> 1: B is faster). scripts/revision-ab.sh builds a revision and runs the set.
+//
+//   RevisionAB A.dll B.dll step|sequence gru|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//
+// Only public API is called (RecurrentNetwork.CreateRandom, CreateState/Step, CreateSession/Run), through reflection
+// once at set-up and delegates after, so both builds' calls cost the same.
+if (args.Length < 5)
+{
+    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence gru|lstm IxH [fp32|BFloat16|Int8] [rounds]");
+    return 2;
+}
+string workload = args[2], cell = args[3], size = args[4], format = args.Length > 5 ? args[5] : "fp32";
+int rounds = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 41;
+int inputs = int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture), hidden = int.Parse(size.Split('x')[1], CultureInfo.InvariantCulture);
+const int Steps = 100; // a sequence's T, as in the ONNX Runtime comparison
+bool large = hidden >= 512;
+int callsPerSlice = workload == "step" ? 200 : large ? 1 : 4;
+
+var slices = new Action[2];
+for (int v = 0; v < 2; v++)
+{
+    var assembly = new AssemblyLoadContext("build" + v).LoadFromAssemblyPath(Path.GetFullPath(args[v]));
+    Type Type(string name) => assembly.GetType("SimdRnn.Networks." + name, throwOnError: true)!;
+    object spec = Activator.CreateInstance(Type("RecurrentSpec"), Enum.Parse(Type("CellKind"), cell == "gru" ? "Gru" : "Lstm"), inputs, hidden)!;
+    Type networkType = Type("RecurrentNetwork");
+    object network = networkType.GetMethod("CreateRandom")!.Invoke(null, [spec, 42])!;
+    if (format != "fp32")
+        network = networkType.GetMethod("WithWeightFormat")!.Invoke(network, [Enum.Parse(Type("WeightPrecision"), format)])!;
+    var x = new float[(workload == "step" ? 1 : Steps) * inputs];
+    for (int i = 0; i < x.Length; i++) x[i] = (float)Math.Sin(0.37 * i);
+    if (workload == "step")
+    {
+        object state = networkType.GetMethod("CreateState")!.Invoke(network, [1])!;
+        var step = state.GetType().GetMethod("Step")!.CreateDelegate<StepCall>(state);
+        var y = new float[hidden];
+        slices[v] = () => { for (int k = 0; k < callsPerSlice; k++) step(x, y); };
+    }
+    else
+    {
+        object session = networkType.GetMethod("CreateSession")!.Invoke(network, null)!;
+        MethodInfo method = session.GetType().GetMethods().First(m => m.Name == "Run" && m.GetParameters()[2].ParameterType == typeof(Span<float>));
+        var run = method.CreateDelegate<RunCall>(session);
+        var y = new float[Steps * hidden];
+        slices[v] = () => { for (int k = 0; k < callsPerSlice; k++) run(x, 1, y, default, default, default, default, default); };
+    }
+}
+
+// Warm-up: both builds' methods reach their optimized tier.
+var warm = Stopwatch.StartNew();
+while (warm.Elapsed.TotalSeconds < 2) { slices[0](); slices[1](); }
+
+const int SlicesPerRound = 20;
+var times = new[] { new List<double>(), new List<double>() };
+var ratios = new List<double>();
+var watch = new Stopwatch();
+for (int r = 0; r < rounds; r++)
+{
+    var elapsed = new double[2];
+    for (int k = 0; k < 2; k++)
+    {
+        int v = (r & 1) == 0 ? k : 1 - k; // A first on even rounds, B first on odd ones
+        watch.Restart();
+        for (int s = 0; s < SlicesPerRound; s++) slices[v]();
+        elapsed[v] = watch.Elapsed.TotalMicroseconds / (SlicesPerRound * callsPerSlice);
+    }
+    times[0].Add(elapsed[0]);
+    times[1].Add(elapsed[1]);
+    ratios.Add(elapsed[0] / elapsed[1]);
+}
+static double Median(List<double> values) { var sorted = values.Order().ToList(); return sorted[sorted.Count / 2]; }
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"{workload} {cell} {size} {format}: A {Median(times[0]):0.000} µs, B {Median(times[1]):0.000} µs, A/B {Median(ratios):0.000} (median of {rounds} rounds)"));
+return 0;
+
+internal delegate void StepCall(ReadOnlySpan<float> input, Span<float> output);
+
+internal delegate void RunCall(ReadOnlySpan<float> input, int batch, Span<float> output, ReadOnlySpan<float> initialHidden,
+    ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput);
