@@ -46,6 +46,8 @@ for (int v = 0; v < 2; v++)
     else
     {
         object session = networkType.GetMethod("CreateSession")!.Invoke(network, null)!;
+        // One core each: builds that can split one sequence across cores (issue 13) do so only when asked.
+        session.GetType().GetProperty("MaxDegreeOfParallelism")?.SetValue(session, 1);
         MethodInfo method = session.GetType().GetMethods().First(m => m.Name == "Run" && m.GetParameters()[2].ParameterType == typeof(Span<float>));
         var run = method.CreateDelegate<RunCall>(session);
         var y = new float[Steps * hidden];
