@@ -14,7 +14,8 @@ namespace SimdRnn.Benchmarks;
 /// 64-byte boundary, as the networks keep them. A GEMV at batch 1 reads every weight once, so once W leaves L2 it is
 /// bound by bandwidth: 2 or 4× fewer bytes per weight should show as up to 2 or 4× less time, which the
 /// "Weight GB/s" column (weight bytes read per second) makes visible. <c>PairedBFloat16</c> is the bf16 kernel networks
-/// run (the paired column layout, panels for the widest width); <c>BFloat16</c> the row-major one.
+/// run (the paired column layout, panels of eight vectors of the width measured, as a process whose widest width it is
+/// packs them); <c>BFloat16</c> the row-major one.
 /// <c>SIMDRNN_BENCH_GEMV_SHAPES</c> ("384x64,384x128") and <c>SIMDRNN_BENCH_WIDTHS</c> ("512,256") shorten a run.
 /// </summary>
 [Config(typeof(BenchConfig))]
@@ -61,7 +62,7 @@ public class ReducedPrecisionGemvBenchmarks
         _w = new AlignedFloats(w);
         _bf16 = new AlignedBuffer<ushort>(w.Length);
         WeightQuantization.ToBFloat16(w, _bf16.Span);
-        _panelRows = Gemv.PairedPanelRows(VectorWidth.Maximum);
+        _panelRows = Gemv.PairedPanelRows(_width); // as a process whose widest width is this one packs it
         _paired = new AlignedBuffer<ushort>(Gemv.PairedLength(_rows, _cols));
         for (int i = 0; i < _rows; i++)
             for (int j = 0; j < _cols; j++)

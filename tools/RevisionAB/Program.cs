@@ -9,9 +9,12 @@ using System.Runtime.Loader;
 // the median of the per-round ratios A/B (> 1: B is faster). scripts/revision-ab.sh builds a revision and runs the set.
 //
 //   RevisionAB A.dll B.dll step|sequence gru|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//   RevisionAB A.dll B.dll gemm - MxNxK [-] [rounds]      (C += A·B, the public Gemm.MultiplyAccumulate)
 //
 // Only public API is called (RecurrentNetwork.CreateRandom, CreateState/Step, CreateSession/Run), through reflection
 // once at set-up and delegates after, so both builds' calls cost the same.
+if (args.Length >= 5 && args[2] == "gemm")
+    return Kernels.Gemm(args);
 if (args.Length < 5)
 {
     Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence gru|lstm IxH [fp32|BFloat16|Int8] [rounds]");
@@ -81,6 +84,58 @@ static double Median(List<double> values) { var sorted = values.Order().ToList()
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"{workload} {cell} {size} {format}: A {Median(times[0]):0.000} µs, B {Median(times[1]):0.000} µs, A/B {Median(ratios):0.000} (median of {rounds} rounds)"));
 return 0;
+
+internal static class Kernels
+{
+    public static int Gemm(string[] args)
+    {
+        int[] shape = args[4].Split('x').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        int m = shape[0], n = shape[1], k = shape[2];
+        int rounds = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 41;
+        var calls = new GemmCall[2];
+        for (int v = 0; v < 2; v++)
+        {
+            var assembly = new AssemblyLoadContext("build" + v).LoadFromAssemblyPath(Path.GetFullPath(args[v]));
+            calls[v] = assembly.GetType("SimdRnn.Kernels.Gemm", throwOnError: true)!.GetMethod("MultiplyAccumulate")!.CreateDelegate<GemmCall>();
+        }
+        float[] a = Fill(m * k, 1), b = Fill(k * n, 2), c = new float[m * n];
+        var watch = new Stopwatch();
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 2) { calls[0](a, m, k, b, n, c); calls[1](a, m, k, b, n, c); c.AsSpan().Clear(); }
+        var times = new[] { new List<double>(), new List<double>() };
+        var ratios = new List<double>();
+        for (int r = 0; r < rounds; r++)
+        {
+            var elapsed = new double[2];
+            for (int i = 0; i < 2; i++)
+            {
+                int v = (r & 1) == 0 ? i : 1 - i;
+                c.AsSpan().Clear();
+                watch.Restart();
+                for (int s = 0; s < 5; s++) calls[v](a, m, k, b, n, c);
+                elapsed[v] = watch.Elapsed.TotalMicroseconds / 5;
+            }
+            times[0].Add(elapsed[0]);
+            times[1].Add(elapsed[1]);
+            ratios.Add(elapsed[0] / elapsed[1]);
+        }
+        double flops = 2.0 * m * n * k;
+        static double Median(List<double> values) { var sorted = values.Order().ToList(); return sorted[sorted.Count / 2]; }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"gemm {m}x{n}x{k}: A {Median(times[0]):0.0} µs ({flops / Median(times[0]) / 1e3:0.0} GFLOP/s), B {Median(times[1]):0.0} µs ({flops / Median(times[1]) / 1e3:0.0} GFLOP/s), A/B {Median(ratios):0.000} (median of {rounds} rounds)"));
+        return 0;
+    }
+
+    private static float[] Fill(int length, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[length];
+        for (int i = 0; i < length; i++) values[i] = (float)(random.NextDouble() - 0.5);
+        return values;
+    }
+}
+
+internal delegate void GemmCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c);
 
 internal delegate void StepCall(ReadOnlySpan<float> input, Span<float> output);
 
