@@ -10,7 +10,8 @@ namespace SimdRnn.Tests.Kernels;
 /// <summary>
 /// The bf16 GEMV over the paired column layout (<c>Gemv.MultiplyAccumulatePairedBFloat16</c>, what bf16 networks run
 /// for one-row products) at every width, against a double-precision reference of the bf16 recipe written here
-/// (<see cref="ReducedPrecisionGemvTests.BFloat16Reference"/>: rounding by the format's spacing, no bit tricks).
+/// (<see cref="ReducedPrecisionGemvTests.BFloat16Reference"/>: rounding by the format's spacing, no bit tricks), on
+/// that class's data (k·2^-18).
 /// </summary>
 /// <remarks>
 /// Tolerance: the kernel forms y0 + (Σ_j w_j·x_j summed in column order, one fused multiply-add per term), so each term
@@ -23,14 +24,7 @@ namespace SimdRnn.Tests.Kernels;
 [Trait("Category", "Kernels")]
 public sealed class PairedBFloat16GemvTests
 {
-    private static float Value(Random random) => random.Next(-(1 << 20), (1 << 20) + 1) * (1f / (1 << 18));
-
-    private static float[] Values(Random random, int length)
-    {
-        var values = new float[length];
-        for (int i = 0; i < values.Length; i++) values[i] = Value(random);
-        return values;
-    }
+    private static float[] Values(Random random, int length) => ReducedPrecisionGemvTests.Values(random, length);
 
     /// <summary>W [rows × cols] (row-major floats) rounded to bf16 and packed in the paired layout with <paramref name="panelRows"/>.</summary>
     private static ushort[] Pack(float[] w, int rows, int cols, int panelRows)
@@ -41,8 +35,6 @@ public sealed class PairedBFloat16GemvTests
                 packed[Gemv.PairedIndex(rows, cols, panelRows, i, j)] = WeightQuantization.ToBFloat16(w[i * cols + j]);
         return packed;
     }
-
-    private static double Gamma(int m, double u) => m * u / (1 - m * u);
 
     /// <summary>y0 + W_bf16[first .. first + count)·x in double against <paramref name="got"/>.</summary>
     private static void Check(float[] w, int cols, int first, float[] x, float[] y0, float[] got, string what)
@@ -56,7 +48,7 @@ public sealed class PairedBFloat16GemvTests
                 exact += term;
                 abs += Math.Abs(term);
             }
-            double tolerance = (Gamma(cols + 1, 1.0 / (1 << 24)) + Gamma(cols + 1, 1.0 / (1L << 53))) * abs;
+            double tolerance = (ReducedPrecisionGemvTests.Gamma(cols + 1, 1.0 / (1 << 24)) + ReducedPrecisionGemvTests.Gamma(cols + 1, 1.0 / (1L << 53))) * abs;
             double error = Math.Abs(got[i] - exact);
             Assert.True(error <= tolerance, $"{what}: row {first + i} got {got[i]:R}, exact {exact:R}, error {error:E3} > {tolerance:E3}");
         }

@@ -34,7 +34,7 @@ public sealed class ReducedPrecisionGemvTests
     private const double UnitRoundoff32 = 1.0 / (1 << 24);
     private const double UnitRoundoff64 = 1.0 / (1L << 53);
 
-    private static double Gamma(int m, double u) => m * u / (1 - m * u);
+    internal static double Gamma(int m, double u) => m * u / (1 - m * u);
 
     /// <summary>The allowed error of a float32 evaluation whose terms go through at most <paramref name="m"/> roundings.</summary>
     private static double Tolerance(int m, double absSum) => (Gamma(m, UnitRoundoff32) + Gamma(m, UnitRoundoff64)) * absSum;
@@ -42,9 +42,9 @@ public sealed class ReducedPrecisionGemvTests
     // ---------------------------------------------------------------- data
 
     /// <summary>A value k·2^-18, |k| ≤ 2^20 (|v| ≤ 4, up to 21 significant bits, so bf16 rounds and products round).</summary>
-    private static float Value(Random random) => random.Next(-(1 << 20), (1 << 20) + 1) * (1f / (1 << 18));
+    internal static float Value(Random random) => random.Next(-(1 << 20), (1 << 20) + 1) * (1f / (1 << 18));
 
-    private static float[] Values(Random random, int length)
+    internal static float[] Values(Random random, int length)
     {
         var values = new float[length];
         for (int i = 0; i < values.Length; i++) values[i] = Value(random);
