@@ -189,32 +189,32 @@ static Command BenchCommand()
         try
         {
             string chosen = parse.GetValue(weights)!;
+            // One format prints its figures; "all" prints the three side by side (text) or as an array (JSON).
+            Action<Stream> writeJson;
+            Action<TextWriter> writeText;
             if (chosen == "all")
             {
                 var results = BenchModel.RunAll(settings, [WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8]);
-                if (parse.GetValue(json))
-                {
-                    using var stdout = Console.OpenStandardOutput();
-                    BenchModel.WriteJson(settings, results, stdout);
-                    Console.WriteLine();
-                }
-                else
-                {
-                    BenchModel.WriteText(settings, results, Console.Out);
-                }
-                return 0;
+                writeJson = stream => BenchModel.WriteJson(settings, results, stream);
+                writeText = text => BenchModel.WriteText(settings, results, text);
             }
-            settings = settings with { Weights = ModelFiles.ParseWeights(chosen) };
-            var result = BenchModel.Run(settings);
+            else
+            {
+                settings = settings with { Weights = ModelFiles.ParseWeights(chosen) };
+                var result = BenchModel.Run(settings);
+                var measured = settings;
+                writeJson = stream => BenchModel.WriteJson(measured, result, stream);
+                writeText = text => BenchModel.WriteText(measured, result, text);
+            }
             if (parse.GetValue(json))
             {
                 using var stdout = Console.OpenStandardOutput();
-                BenchModel.WriteJson(settings, result, stdout);
+                writeJson(stdout);
                 Console.WriteLine();
             }
             else
             {
-                BenchModel.WriteText(settings, result, Console.Out);
+                writeText(Console.Out);
             }
             return 0;
         }

@@ -228,30 +228,23 @@ internal sealed class SequenceEngine : IDisposable
         int stepCap = Math.Max(steps, _stepCapacity), batchCap = Math.Max(batch, _batchCapacity);
         int rows = stepCap * batchCap, bh = batchCap * _h, states = (stepCap + 1) * bh;
         int perDirection = _hidden.Length;
-        Grow(ref _input, rows * _spec.InputSize);
-        for (int k = 0; k < _layerOutputs.Length; k++) Grow(ref _layerOutputs[k], rows * _dh);
-        Grow(ref _projection, rows * _gh);
+        PooledFloats.Grow(ref _input, rows * _spec.InputSize);
+        for (int k = 0; k < _layerOutputs.Length; k++) PooledFloats.Grow(ref _layerOutputs[k], rows * _dh);
+        PooledFloats.Grow(ref _projection, rows * _gh);
         for (int k = 0; k < perDirection; k++)
         {
-            Grow(ref _hidden[k], states);
-            if (_spec.HasCellState) Grow(ref _cell[k], states);
-            if (_training && _cacheWidth > 0) Grow(ref _cache[k], rows * _cacheWidth);
-            if (_spec.Cell == CellKind.Gru && !_spec.LinearBeforeReset) Grow(ref _resetHidden[k], _training ? rows * _h : bh);
+            PooledFloats.Grow(ref _hidden[k], states);
+            if (_spec.HasCellState) PooledFloats.Grow(ref _cell[k], states);
+            if (_training && _cacheWidth > 0) PooledFloats.Grow(ref _cache[k], rows * _cacheWidth);
+            if (_spec.Cell == CellKind.Gru && !_spec.LinearBeforeReset) PooledFloats.Grow(ref _resetHidden[k], _training ? rows * _h : bh);
         }
-        Grow(ref _recurrent, batchCap * _gh);
-        if (_spec.Cell == CellKind.Gru && !_spec.LinearBeforeReset) Grow(ref _gates, batchCap * 2 * _h);
-        if (_spec.ReadoutSize > 0) Grow(ref _readout, rows * _spec.ReadoutSize);
-        if (_spec.ReadoutSize > 0 && _training) Grow(ref _readoutLogits, rows * _spec.ReadoutSize);
+        PooledFloats.Grow(ref _recurrent, batchCap * _gh);
+        if (_spec.Cell == CellKind.Gru && !_spec.LinearBeforeReset) PooledFloats.Grow(ref _gates, batchCap * 2 * _h);
+        if (_spec.ReadoutSize > 0) PooledFloats.Grow(ref _readout, rows * _spec.ReadoutSize);
+        if (_spec.ReadoutSize > 0 && _training) PooledFloats.Grow(ref _readoutLogits, rows * _spec.ReadoutSize);
         _stepCapacity = stepCap;
         _batchCapacity = batchCap;
         _rowCapacity = rows;
-    }
-
-    private static void Grow(ref float[] buffer, int length)
-    {
-        if (buffer.Length >= length && buffer.Length > 0) return;
-        if (buffer.Length > 0) ArrayPool<float>.Shared.Return(buffer);
-        buffer = ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
     }
 
     public void Dispose()
@@ -259,14 +252,8 @@ internal sealed class SequenceEngine : IDisposable
         if (_disposed) return;
         _disposed = true;
         foreach (var group in new[] { _layerOutputs, _hidden, _cell, _cache, _resetHidden })
-            for (int k = 0; k < group.Length; k++) Return(ref group[k]);
-        Return(ref _input); Return(ref _projection); Return(ref _recurrent); Return(ref _gates); Return(ref _readout); Return(ref _readoutLogits);
-    }
-
-    private static void Return(ref float[] buffer)
-    {
-        if (buffer.Length > 0) ArrayPool<float>.Shared.Return(buffer);
-        buffer = [];
+            for (int k = 0; k < group.Length; k++) PooledFloats.Return(ref group[k]);
+        PooledFloats.Return(ref _input); PooledFloats.Return(ref _projection); PooledFloats.Return(ref _recurrent); PooledFloats.Return(ref _gates); PooledFloats.Return(ref _readout); PooledFloats.Return(ref _readoutLogits);
     }
 
     /// <summary>Whether row <paramref name="b"/> is past its length at step <paramref name="t"/> (always false without lengths).</summary>

@@ -137,13 +137,13 @@ public sealed class RecurrentTrainer : IDisposable
         _steps = steps;
         _batch = batch;
         int rows = steps * batch;
-        Grow(ref _output, rows * _spec.OutputSize);
-        Grow(ref _layerOutput, _spec.ReadoutSize > 0 ? rows * _spec.LayerOutputSize : 0);
-        Grow(ref _finalHidden, StateLength);
-        Grow(ref _finalCell, _spec.HasCellState ? StateLength : 0);
-        Grow(ref _dOutput, rows * Math.Max(_spec.OutputSize, _spec.LayerOutputSize));
-        Grow(ref _dTop, rows * _spec.LayerOutputSize);
-        Grow(ref _inputGradient, rows * _spec.InputSize);
+        PooledFloats.Grow(ref _output, rows * _spec.OutputSize);
+        PooledFloats.Grow(ref _layerOutput, _spec.ReadoutSize > 0 ? rows * _spec.LayerOutputSize : 0);
+        PooledFloats.Grow(ref _finalHidden, StateLength);
+        PooledFloats.Grow(ref _finalCell, _spec.HasCellState ? StateLength : 0);
+        PooledFloats.Grow(ref _dOutput, rows * Math.Max(_spec.OutputSize, _spec.LayerOutputSize));
+        PooledFloats.Grow(ref _dTop, rows * _spec.LayerOutputSize);
+        PooledFloats.Grow(ref _inputGradient, rows * _spec.InputSize);
 
         // The engine keeps layer 0's input for back-propagation: a sequence-first copy.
         Span<float> sequenceFirst = _engine.InputBuffer(steps, batch);
@@ -394,10 +394,4 @@ public sealed class RecurrentTrainer : IDisposable
         return buffer.Slice(0, callerLayout.Length);
     }
 
-    private static void Grow(ref float[] buffer, int length)
-    {
-        if (buffer.Length >= length) return;
-        if (buffer.Length > 0) ArrayPool<float>.Shared.Return(buffer);
-        buffer = ArrayPool<float>.Shared.Rent(length);
-    }
 }

@@ -267,29 +267,21 @@ internal sealed class SequenceBackward : IDisposable
     private void EnsureCapacity(int rows, int bh)
     {
         int widest = Math.Max(_spec.InputSize, _dh);
-        Grow(ref _dTop, rows * _dh);
-        Grow(ref _dLayerA, rows * widest);
-        Grow(ref _dLayerB, rows * widest);
-        Grow(ref _dP, rows * _gh);
-        if (_spec.Cell == CellKind.Gru) Grow(ref _dQ, rows * _gh);
-        if (_spec.ReadoutSize > 0) Grow(ref _dReadout, rows * _spec.ReadoutSize);
-        Grow(ref _dhTotal, bh);
-        Grow(ref _dhPrev, bh);
-        Grow(ref _dhCarry, bh);
-        Grow(ref _dcCarry, bh);
-        Grow(ref _dcPrev, bh);
-        Grow(ref _dResetHidden, bh);
-        Grow(ref _dInitialHidden, _spec.Layers * _spec.Directions * bh);
-        Grow(ref _dInitialCell, _spec.Layers * _spec.Directions * bh);
-        if (_spec.HasCellState) Grow(ref _dcPadded, bh);
-    }
-
-    /// <summary>Rents a buffer of at least <paramref name="length"/> floats unless the one held is long enough (its contents are not kept).</summary>
-    private static void Grow(ref float[] buffer, int length)
-    {
-        if (buffer.Length >= length && buffer.Length > 0) return;
-        if (buffer.Length > 0) ArrayPool<float>.Shared.Return(buffer);
-        buffer = ArrayPool<float>.Shared.Rent(Math.Max(length, 1));
+        PooledFloats.Grow(ref _dTop, rows * _dh);
+        PooledFloats.Grow(ref _dLayerA, rows * widest);
+        PooledFloats.Grow(ref _dLayerB, rows * widest);
+        PooledFloats.Grow(ref _dP, rows * _gh);
+        if (_spec.Cell == CellKind.Gru) PooledFloats.Grow(ref _dQ, rows * _gh);
+        if (_spec.ReadoutSize > 0) PooledFloats.Grow(ref _dReadout, rows * _spec.ReadoutSize);
+        PooledFloats.Grow(ref _dhTotal, bh);
+        PooledFloats.Grow(ref _dhPrev, bh);
+        PooledFloats.Grow(ref _dhCarry, bh);
+        PooledFloats.Grow(ref _dcCarry, bh);
+        PooledFloats.Grow(ref _dcPrev, bh);
+        PooledFloats.Grow(ref _dResetHidden, bh);
+        PooledFloats.Grow(ref _dInitialHidden, _spec.Layers * _spec.Directions * bh);
+        PooledFloats.Grow(ref _dInitialCell, _spec.Layers * _spec.Directions * bh);
+        if (_spec.HasCellState) PooledFloats.Grow(ref _dcPadded, bh);
     }
 
     public void Dispose()
