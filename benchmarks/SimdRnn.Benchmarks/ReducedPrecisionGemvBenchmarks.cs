@@ -15,7 +15,7 @@ namespace SimdRnn.Benchmarks;
 /// bound by bandwidth: 2 or 4× fewer bytes per weight should show as up to 2 or 4× less time, which the
 /// "Weight GB/s" column (weight bytes read per second) makes visible. <c>PairedBFloat16</c> is the bf16 kernel networks
 /// run (the paired column layout, panels of eight vectors of the width measured, as a process whose widest width it is
-/// packs them); <c>BFloat16</c> the row-major one.
+/// packs them; the row-major bf16 kernel it replaced measured 1.2–1.9× slower at 512 bits, docs/benchmarks.md).
 /// <c>SIMDRNN_BENCH_GEMV_SHAPES</c> ("384x64,384x128") and <c>SIMDRNN_BENCH_WIDTHS</c> ("512,256") shorten a run.
 /// </summary>
 [Config(typeof(BenchConfig))]
@@ -25,7 +25,7 @@ namespace SimdRnn.Benchmarks;
 public class ReducedPrecisionGemvBenchmarks
 {
     private AlignedFloats _w = new(0);
-    private AlignedBuffer<ushort> _bf16 = new(0), _paired = new(0);
+    private AlignedBuffer<ushort> _paired = new(0);
     private AlignedBuffer<sbyte> _q = new(0);
     private float[] _scales = [], _x = [], _y = [];
     private int _rows, _cols, _panelRows;
@@ -60,13 +60,13 @@ public class ReducedPrecisionGemvBenchmarks
         var random = new Random(45);
         float[] w = GemvBenchmarks.Fill(random, _rows * _cols);
         _w = new AlignedFloats(w);
-        _bf16 = new AlignedBuffer<ushort>(w.Length);
-        WeightQuantization.ToBFloat16(w, _bf16.Span);
+        var bits = new ushort[w.Length];
+        WeightQuantization.ToBFloat16(w, bits);
         _panelRows = Gemv.PairedPanelRows(_width); // as a process whose widest width is this one packs it
         _paired = new AlignedBuffer<ushort>(Gemv.PairedLength(_rows, _cols));
         for (int i = 0; i < _rows; i++)
             for (int j = 0; j < _cols; j++)
-                _paired.Span[Gemv.PairedIndex(_rows, _cols, _panelRows, i, j)] = _bf16.Span[i * _cols + j];
+                _paired.Span[Gemv.PairedIndex(_rows, _cols, _panelRows, i, j)] = bits[i * _cols + j];
         _q = new AlignedBuffer<sbyte>(w.Length);
         _scales = new float[_rows];
         WeightQuantization.QuantizeRows(w, _rows, _cols, _q.Span, _scales);
@@ -76,9 +76,6 @@ public class ReducedPrecisionGemvBenchmarks
 
     [Benchmark(Baseline = true)]
     public void Fp32() => Gemv.MultiplyAccumulateAt(_width, _w.Span, _rows, _cols, _x, _y);
-
-    [Benchmark]
-    public void BFloat16() => Gemv.MultiplyAccumulateBFloat16At(_width, _bf16.Span, _rows, _cols, _x, _y);
 
     [Benchmark]
     public void PairedBFloat16() => Gemv.MultiplyAccumulatePairedBFloat16At(_width, _paired.Span, _rows, _cols, _panelRows, 0, _rows, _x, _y);
@@ -109,7 +106,7 @@ public sealed class WeightBandwidthColumn : RateColumnBase
         return benchmarkCase.Descriptor.WorkloadMethod.Name switch
         {
             nameof(ReducedPrecisionGemvBenchmarks.Fp32) => 4 * elements,
-            nameof(ReducedPrecisionGemvBenchmarks.BFloat16) or nameof(ReducedPrecisionGemvBenchmarks.PairedBFloat16) => 2 * elements,
+            nameof(ReducedPrecisionGemvBenchmarks.PairedBFloat16) => 2 * elements,
             nameof(ReducedPrecisionGemvBenchmarks.Int8) => elements + 4.0 * rows,
             _ => double.NaN,
         };

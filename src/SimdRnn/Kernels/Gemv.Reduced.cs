@@ -6,46 +6,6 @@ namespace SimdRnn.Kernels;
 
 public static partial class Gemv
 {
-    // ------------------------------------------------------------------ bf16 weights
-
-    /// <summary>
-    /// Computes <c>y += bf16(W)·x</c>: <paramref name="w"/> holds the bfloat16 bits of a row-major
-    /// <paramref name="rows"/> × <paramref name="cols"/> matrix (<see cref="WeightQuantization.ToBFloat16(ReadOnlySpan{float}, Span{ushort})"/>);
-    /// each weight is widened exactly to float32 in registers and all arithmetic is float32, so
-    /// <c>y[i] += Σ_j W[i,j]·x[j]</c> with the bf16 values of W, up to float32 rounding of the sum.
-    /// </summary>
-    /// <remarks>
-    /// The row-major form (PyTorch's order), one horizontal sum per row. Networks store bf16 in the paired column layout
-    /// and run <see cref="MultiplyAccumulatePairedBFloat16"/> instead, which has no horizontal sums and no shuffles and
-    /// measured 1.1–1.5× faster on the step shapes (docs/benchmarks.md); this one stays for row-major bf16 data and as the
-    /// benchmarks' point of comparison.
-    /// </remarks>
-    /// <param name="w">The bfloat16 bits, <paramref name="rows"/> × <paramref name="cols"/>, row-major.</param>
-    /// <param name="rows">The number of rows (≥ 0).</param>
-    /// <param name="cols">The number of columns (≥ 0).</param>
-    /// <param name="x">The input vector, length <paramref name="cols"/>.</param>
-    /// <param name="y">The accumulator, length <paramref name="rows"/>; it must not overlap the inputs.</param>
-    /// <exception cref="ArgumentException">A length does not match the shape.</exception>
-    internal static void MultiplyAccumulateBFloat16(ReadOnlySpan<ushort> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
-    {
-        CheckReducedShape(w.Length, rows, cols, nameof(w));
-        Guard.Length(x, cols, nameof(x));
-        Guard.Length(y, rows, nameof(y));
-        MultiplyAccumulateBFloat16Unchecked(w, rows, cols, x, y);
-    }
-
-    /// <summary><see cref="MultiplyAccumulateBFloat16"/> without the checks, at the widest width that fits a row.</summary>
-    internal static void MultiplyAccumulateBFloat16Unchecked(ReadOnlySpan<ushort> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) =>
-        MultiplyAccumulateBFloat16At(VectorWidth.For(cols), w, rows, cols, x, y);
-
-    /// <summary><see cref="MultiplyAccumulateBFloat16"/> without the checks, at <paramref name="width"/> (whose lanes must fit a row).</summary>
-    internal static void MultiplyAccumulateBFloat16At(Width width, ReadOnlySpan<ushort> w, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
-    {
-        if (rows == 0 || cols == 0) return;
-        var call = new ReducedCall<BFloat16Weights, ushort>(w, default, rows, cols, x, y);
-        VectorWidth.Run(width, ref call);
-    }
-
     // ------------------------------------------------------------------ int8 weights, one scale per row
 
     /// <summary>
@@ -115,36 +75,6 @@ public static partial class Gemv
         /// <summary>Loads <c>TVector.Count</c> weights from <c>source + offset</c> as floats.</summary>
         static abstract TVector Load<TVector>(ref TElement source, nuint offset) where TVector : struct, IFloatVector<TVector>;
 
-        /// <summary>True when <see cref="LoadPairs"/> is available (the kernel then multiplies by x split into even and odd columns).</summary>
-        static abstract bool HasPairs { get; }
-
-        /// <summary>
-        /// Loads <c>2·TVector.Count</c> weights from <c>source + offset</c> as two vectors of floats without a shuffle:
-        /// the even elements (offset + 2l) in <paramref name="even"/>, the odd ones (offset + 2l + 1) in <paramref name="odd"/>.
-        /// </summary>
-        static abstract void LoadPairs<TVector>(ref TElement source, nuint offset, out TVector even, out TVector odd) where TVector : struct, IFloatVector<TVector>;
-    }
-
-    /// <summary>bfloat16 bits, widened exactly (<c>bits &lt;&lt; 16</c>); no scales.</summary>
-    internal readonly struct BFloat16Weights : IReducedWeights<ushort>
-    {
-        public static bool HasRowScales => false;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TVector Load<TVector>(ref ushort source, nuint offset) where TVector : struct, IFloatVector<TVector> =>
-            TVector.LoadBFloat16(ref source, offset);
-
-        /// <summary>Two bfloat16 values per 32-bit lane: the low half is the even element on little-endian machines.</summary>
-        public static bool HasPairs => BitConverter.IsLittleEndian;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void LoadPairs<TVector>(ref ushort source, nuint offset, out TVector even, out TVector odd) where TVector : struct, IFloatVector<TVector>
-        {
-            // 2·Count bfloat16 values read as Count floats: lane l holds elements 2l (low half) and 2l + 1 (high half).
-            TVector pairs = TVector.Load(ref Unsafe.As<ushort, float>(ref Unsafe.Add(ref source, offset)), 0);
-            even = TVector.BFloat16FromLowHalves(pairs);
-            odd = TVector.BFloat16FromHighHalves(pairs);
-        }
     }
 
     /// <summary>int8 values, converted exactly; one scale per row.</summary>
@@ -156,22 +86,15 @@ public static partial class Gemv
         public static TVector Load<TVector>(ref sbyte source, nuint offset) where TVector : struct, IFloatVector<TVector> =>
             TVector.LoadInt8(ref source, offset);
 
-        public static bool HasPairs => false;
-
-        /// <summary>Not used (<see cref="HasPairs"/> is false).</summary>
-        public static void LoadPairs<TVector>(ref sbyte source, nuint offset, out TVector even, out TVector odd) where TVector : struct, IFloatVector<TVector> =>
-            throw new NotSupportedException();
     }
 
     /// <summary>
-    /// The reduced-precision GEMV, written once for every width and both formats: the structure of
+    /// The reduced-precision GEMV over row-major stored weights, written once for every width: the structure of
     /// <see cref="Kernel{TVector}.MultiplyAccumulate"/> (eight rows per pass sharing each load of x, then four, then
     /// one; the tail as an overlapping last vector with its old lanes masked in both x and W), with each vector of
-    /// weights widened to floats in registers. bf16 weights are read 2·Count at a time as Count floats and split into
-    /// their even and odd elements by a shift and a mask (no shuffle: zero-extending 16 bfloat16 values to a 512-bit
-    /// vector is a shuffle, and it capped the kernel near 8 weights per cycle), against x split the same way once per
-    /// call; the rest of a row (fewer than 2·Count columns) goes one vector at a time as above. Arguments are assumed
-    /// valid, <c>rows ≥ 1</c> and <c>cols ≥ TVector.Count</c>.
+    /// weights widened to floats in registers. (bf16 is not row-major: it has its own layout and kernel,
+    /// <see cref="MultiplyAccumulatePairedBFloat16"/>.) Arguments are assumed valid, <c>rows ≥ 1</c> and
+    /// <c>cols ≥ TVector.Count</c>.
     /// </summary>
     internal static class ReducedKernel<TVector, TFormat, TElement>
         where TVector : struct, IFloatVector<TVector>
@@ -196,21 +119,6 @@ public static partial class Gemv
             TVector tailMask = TVector.TailMask(cols);
             TVector xTail = TVector.Load(ref xRef, last) & tailMask;
 
-            // Formats with pairs (bf16) take the columns [0, paired) 2·Count at a time, widening the weights without a
-            // shuffle into their even and odd elements; x is split the same way once per call: for each block of
-            // 2·Count columns starting at c, xPairs[c + l] = x[c + 2l] and xPairs[c + Count + l] = x[c + 2l + 1].
-            nuint paired = TFormat.HasPairs && cols <= MaxPairedColumns ? n - n % (2 * step) : 0;
-            Span<float> xPairs = paired > 0 ? stackalloc float[(int)paired] : default;
-            ref float pRef = ref MemoryMarshal.GetReference(xPairs);
-            for (nuint c = 0; c < paired; c += 2 * step)
-            {
-                for (nuint l = 0; l < step; l++)
-                {
-                    Unsafe.Add(ref pRef, c + l) = Unsafe.Add(ref xRef, c + 2 * l);
-                    Unsafe.Add(ref pRef, c + step + l) = Unsafe.Add(ref xRef, c + 2 * l + 1);
-                }
-            }
-
             int i = 0;
             for (; i <= rows - 8; i += 8)
             {
@@ -227,20 +135,6 @@ public static partial class Gemv
                 TVector s0 = default, s1 = default, s2 = default, s3 = default;
                 TVector s4 = default, s5 = default, s6 = default, s7 = default;
                 nuint j = 0;
-                for (; j < paired; j += 2 * step)
-                {
-                    // Columns [j, j + 2·Count): the even ones against xe, the odd ones against xo.
-                    TVector xe = TVector.Load(ref pRef, j);
-                    TVector xo = TVector.Load(ref pRef, j + step);
-                    PairDot(ref s0, ref r0, j, xe, xo);
-                    PairDot(ref s1, ref r1, j, xe, xo);
-                    PairDot(ref s2, ref r2, j, xe, xo);
-                    PairDot(ref s3, ref r3, j, xe, xo);
-                    PairDot(ref s4, ref r4, j, xe, xo);
-                    PairDot(ref s5, ref r5, j, xe, xo);
-                    PairDot(ref s6, ref r6, j, xe, xo);
-                    PairDot(ref s7, ref r7, j, xe, xo);
-                }
                 for (; j + step <= n; j += step)
                 {
                     TVector xa = TVector.Load(ref xRef, j);
@@ -281,24 +175,6 @@ public static partial class Gemv
                 TVector s0 = default, s1 = default, s2 = default, s3 = default;
                 TVector t0 = default, t1 = default, t2 = default, t3 = default;
                 nuint j = 0;
-                for (; j < paired; j += 2 * step)
-                {
-                    // Columns [j, j + 2·Count): the even ones into sK, the odd ones into tK.
-                    TVector xe = TVector.Load(ref pRef, j);
-                    TVector xo = TVector.Load(ref pRef, j + step);
-                    TFormat.LoadPairs(ref r0, j, out TVector e0, out TVector o0);
-                    TFormat.LoadPairs(ref r1, j, out TVector e1, out TVector o1);
-                    TFormat.LoadPairs(ref r2, j, out TVector e2, out TVector o2);
-                    TFormat.LoadPairs(ref r3, j, out TVector e3, out TVector o3);
-                    TVector.Accumulate(ref s0, e0, xe);
-                    TVector.Accumulate(ref s1, e1, xe);
-                    TVector.Accumulate(ref s2, e2, xe);
-                    TVector.Accumulate(ref s3, e3, xe);
-                    TVector.Accumulate(ref t0, o0, xo);
-                    TVector.Accumulate(ref t1, o1, xo);
-                    TVector.Accumulate(ref t2, o2, xo);
-                    TVector.Accumulate(ref t3, o3, xo);
-                }
                 for (; j + 2 * step <= n; j += 2 * step)
                 {
                     TVector xa = TVector.Load(ref xRef, j);
@@ -339,12 +215,6 @@ public static partial class Gemv
                 ref TElement r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
                 TVector s0 = default, t0 = default;
                 nuint j = 0;
-                for (; j < paired; j += 2 * step)
-                {
-                    TFormat.LoadPairs(ref r0, j, out TVector e0, out TVector o0);
-                    TVector.Accumulate(ref s0, e0, TVector.Load(ref pRef, j));
-                    TVector.Accumulate(ref t0, o0, TVector.Load(ref pRef, j + step));
-                }
                 for (; j + 2 * step <= n; j += 2 * step)
                 {
                     TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), TVector.Load(ref xRef, j));
@@ -358,18 +228,6 @@ public static partial class Gemv
                 ref float yi = ref Unsafe.Add(ref yRef, i);
                 yi = TFormat.HasRowScales ? float.MultiplyAddEstimate(Unsafe.Add(ref sRef, i), sum, yi) : yi + sum;
             }
-        }
-
-        /// <summary>The widest row whose x is split into even and odd columns on the stack (32 KB); wider rows take the one-vector path.</summary>
-        private const int MaxPairedColumns = 8192;
-
-        /// <summary><c>acc + W[j + 2l]·xe[l] + W[j + 2l + 1]·xo[l]</c> per lane l: one pair-load of 2·Count weights.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void PairDot(ref TVector acc, ref TElement row, nuint j, TVector xe, TVector xo)
-        {
-            TFormat.LoadPairs(ref row, j, out TVector even, out TVector odd);
-            TVector.Accumulate(ref acc, even, xe);
-            TVector.Accumulate(ref acc, odd, xo);
         }
 
         /// <summary>

@@ -4,8 +4,8 @@ namespace SimdRnn.Kernels;
 /// The two reduced-precision weight recipes for inference (issue 11): bfloat16 and int8 with one scale per row. The
 /// fp32 master weights stay the truth (training, gradients and the default networks use them); these turn a copy of a
 /// row-major matrix into the stored format the reduced-precision GEMV kernels read
-/// (<see cref="Gemv.MultiplyAccumulatePairedBFloat16"/> over bf16 in the paired column layout, which networks use;
-/// <see cref="Gemv.MultiplyAccumulateBFloat16"/> over row-major bf16; <see cref="Gemv.MultiplyAccumulateInt8"/>).
+/// (<see cref="Gemv.MultiplyAccumulatePairedBFloat16"/> over bf16 in the paired column layout;
+/// <see cref="Gemv.MultiplyAccumulateInt8"/> over row-major int8 with its row scales).
 /// </summary>
 /// <remarks>
 /// <para><b>bf16.</b> Every element is rounded to the nearest bfloat16 (8 significand bits, float32's exponent range),

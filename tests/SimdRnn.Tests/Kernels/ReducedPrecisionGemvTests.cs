@@ -12,7 +12,8 @@ namespace SimdRnn.Tests.Kernels;
 
 /// <summary>
 /// The reduced-precision weight recipes (<see cref="WeightQuantization"/>: bf16, int8 with one scale per row) and their
-/// GEMV kernels (<c>Gemv.MultiplyAccumulateBFloat16</c>, <c>Gemv.MultiplyAccumulateInt8</c>) at every width, against
+/// GEMV kernels (bf16 through <c>Gemv.MultiplyAccumulatePairedBFloat16</c> on the row-major bits packed as networks
+/// pack them, <c>Gemv.MultiplyAccumulateInt8</c>) at every width, against
 /// references written here in double precision that apply the same recipe independently: bf16 rounding by scaling to
 /// the format's spacing and rounding the double (no bit tricks), int8 by the recipe's formulas.
 /// </summary>
@@ -115,6 +116,34 @@ public sealed class ReducedPrecisionGemvTests
         }
     }
 
+    /// <summary>Row-major bf16 bits packed in the paired column layout with <paramref name="panelRows"/> (what a network stores).</summary>
+    private static ushort[] Paired(ushort[] bits, int rows, int cols, int panelRows)
+    {
+        var packed = new ushort[Gemv.PairedLength(rows, cols)];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+                packed[Gemv.PairedIndex(rows, cols, panelRows, i, j)] = bits[i * cols + j];
+        return packed;
+    }
+
+    /// <summary>y += bf16(W)·x through the networks' bf16 kernel (its checked entry), W given as row-major bits.</summary>
+    private static void BFloat16Gemv(ushort[] bits, int rows, int cols, float[] x, float[] y)
+    {
+        int panel = Gemv.PairedPanelRows(VectorWidth.Maximum);
+        Gemv.MultiplyAccumulatePairedBFloat16(Paired(bits, rows, cols, panel), rows, cols, panel, 0, rows, x, y);
+    }
+
+    /// <summary>
+    /// <see cref="BFloat16Gemv"/> at <paramref name="width"/>, packed as a process at that width packs; the bf16 kernel's
+    /// lanes are rows, so a width wider than the rows runs at the widest that fits them.
+    /// </summary>
+    private static void BFloat16GemvAt(Width width, ushort[] bits, int rows, int cols, float[] x, float[] y)
+    {
+        if (VectorWidth.Lanes(width) > Math.Max(1, rows)) width = VectorWidth.For(rows);
+        int panel = Gemv.PairedPanelRows(width);
+        Gemv.MultiplyAccumulatePairedBFloat16At(width, Paired(bits, rows, cols, panel), rows, cols, panel, 0, rows, x, y);
+    }
+
     private static void RunBFloat16(int rows, int cols, int seed)
     {
         var random = new Random(seed);
@@ -124,13 +153,13 @@ public sealed class ReducedPrecisionGemvTests
         double[] wEffective = w.Select(BFloat16Reference).ToArray();
 
         var y = (float[])y0.Clone();
-        Gemv.MultiplyAccumulateBFloat16(bits, rows, cols, x, y);
+        BFloat16Gemv(bits, rows, cols, x, y);
         CheckMultiply(wEffective, rows, cols, x, y0, y, cols + 1, "bf16");
 
         foreach (var width in Widths.Fitting(cols))
         {
             y = (float[])y0.Clone();
-            Gemv.MultiplyAccumulateBFloat16At(width, bits, rows, cols, x, y);
+            BFloat16GemvAt(width, bits, rows, cols, x, y);
             CheckMultiply(wEffective, rows, cols, x, y0, y, cols + 1, $"bf16 at {width}");
         }
     }
@@ -408,7 +437,7 @@ public sealed class ReducedPrecisionGemvTests
         foreach (var width in Widths.Fitting(cols))
         {
             var y = new float[rows];
-            Gemv.MultiplyAccumulateBFloat16At(width, bits, rows, cols, x, y);
+            BFloat16GemvAt(width, bits, rows, cols, x, y);
             for (int i = 0; i < rows; i++)
             {
                 switch (i)
@@ -440,7 +469,7 @@ public sealed class ReducedPrecisionGemvTests
         foreach (var width in Widths.Fitting(cols))
         {
             var y = new float[rows];
-            Gemv.MultiplyAccumulateBFloat16At(width, bits, rows, cols, x, y);
+            BFloat16GemvAt(width, bits, rows, cols, x, y);
             Assert.All(y, v => Assert.Equal(float.PositiveInfinity, v));
             y = new float[rows];
             Gemv.MultiplyAccumulateInt8At(width, q, scales, rows, cols, x, y);
@@ -466,13 +495,13 @@ public sealed class ReducedPrecisionGemvTests
         Assert.All(scales, s => Assert.Equal(0f, s));
 
         var y = (float[])before.Clone();
-        Gemv.MultiplyAccumulateBFloat16(bits, rows, cols, x, y);
+        BFloat16Gemv(bits, rows, cols, x, y);
         Assert.Equal(before, y);
         Gemv.MultiplyAccumulateInt8(q, scales, rows, cols, x, y);
         Assert.Equal(before, y);
         foreach (var width in VectorWidth.Supported)
         {
-            Gemv.MultiplyAccumulateBFloat16At(width, bits, rows, cols, x, y);
+            BFloat16GemvAt(width, bits, rows, cols, x, y);
             Gemv.MultiplyAccumulateInt8At(width, q, scales, rows, cols, x, y);
             Assert.Equal(before, y);
         }
@@ -493,9 +522,6 @@ public sealed class ReducedPrecisionGemvTests
             Assert.Contains($"Expected length {expected}, got {actual}", e.Message, StringComparison.Ordinal);
         }
 
-        Expect(() => Gemv.MultiplyAccumulateBFloat16(new ushort[44], rows, cols, x, y), "w", 45, 44);
-        Expect(() => Gemv.MultiplyAccumulateBFloat16(bits, rows, cols, new float[8], y), "x", 9, 8);
-        Expect(() => Gemv.MultiplyAccumulateBFloat16(bits, rows, cols, x, new float[6]), "y", 5, 6);
         Expect(() => Gemv.MultiplyAccumulateInt8(new sbyte[46], scales, rows, cols, x, y), "q", 45, 46);
         Expect(() => Gemv.MultiplyAccumulateInt8(q, new float[4], rows, cols, x, y), "scales", 5, 4);
         Expect(() => Gemv.MultiplyAccumulateInt8(q, scales, rows, cols, new float[10], y), "x", 9, 10);
@@ -506,7 +532,6 @@ public sealed class ReducedPrecisionGemvTests
         Expect(() => WeightQuantization.ToBFloat16(w, new ushort[44]), "destination", 45, 44);
         Expect(() => WeightQuantization.FromBFloat16(bits, new float[46]), "destination", 45, 46);
 
-        Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => Gemv.MultiplyAccumulateBFloat16([], -1, 0, [], [])).ParamName);
         Assert.Equal("cols", Assert.Throws<ArgumentOutOfRangeException>(() => Gemv.MultiplyAccumulateInt8([], [], 0, -1, [], [])).ParamName);
         Assert.Equal("rows", Assert.Throws<ArgumentOutOfRangeException>(() => WeightQuantization.QuantizeRows([], -2, 3, [], [])).ParamName);
     }
@@ -549,16 +574,18 @@ public sealed class ReducedPrecisionGemvTests
         (sbyte[] q, float[] scales) = Quantize(w, rows, cols);
         (sbyte[] qs, float[] scalesSmall) = Quantize(ws, 25, 3);
         Width[] widths = [.. VectorWidth.Supported];
+        int panel = Gemv.PairedPanelRows(VectorWidth.Maximum);
+        ushort[] paired = Paired(bits, rows, cols, panel), pairedSmall = Paired(bitsSmall, 25, 3, panel);
 
         void RunAll()
         {
-            Gemv.MultiplyAccumulateBFloat16(bits, rows, cols, x, y);
+            Gemv.MultiplyAccumulatePairedBFloat16(paired, rows, cols, panel, 0, rows, x, y);
             Gemv.MultiplyAccumulateInt8(q, scales, rows, cols, x, y);
-            Gemv.MultiplyAccumulateBFloat16(bitsSmall, 25, 3, xs, ys); // narrow dispatch
+            Gemv.MultiplyAccumulatePairedBFloat16(pairedSmall, 25, 3, panel, 0, 25, xs, ys); // narrow dispatch
             Gemv.MultiplyAccumulateInt8(qs, scalesSmall, 25, 3, xs, ys);
             for (int k = 0; k < widths.Length; k++)
             {
-                Gemv.MultiplyAccumulateBFloat16At(widths[k], bits, rows, cols, x, y);
+                Gemv.MultiplyAccumulatePairedBFloat16At(widths[k], paired, rows, cols, panel, 0, rows, x, y);
                 Gemv.MultiplyAccumulateInt8At(widths[k], q, scales, rows, cols, x, y);
             }
         }

@@ -69,15 +69,6 @@ internal readonly struct Float128(Vector128<float> value) : IFloatVector<Float12
         new((Vector128.ShiftLeft(t.Value.AsInt32(), 23) + Vector128.Create(0x3F800000)).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float128 LoadBFloat16(ref ushort source, nuint offset)
-    {
-        // 4 ushorts (one 64-bit load) zero-extended to 32-bit lanes, then shifted into the high half.
-        ulong raw = Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref source, offset)));
-        Vector128<uint> wide = Vector128.WidenLower(Vector128.CreateScalarUnsafe(raw).AsUInt16());
-        return new(Vector128.ShiftLeft(wide, 16).AsSingle());
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float128 LoadInt8(ref sbyte source, nuint offset)
     {
         // 4 bytes (one 32-bit load) sign-extended to 32-bit lanes (pmovsxbd), then converted exactly.

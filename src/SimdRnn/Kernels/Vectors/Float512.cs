@@ -60,15 +60,6 @@ internal readonly struct Float512(Vector512<float> value) : IFloatVector<Float51
         new((Vector512.ShiftLeft(t.Value.AsInt32(), 23) + Vector512.Create(0x3F800000)).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Float512 LoadBFloat16(ref ushort source, nuint offset)
-    {
-        // 16 ushorts (256 bits) zero-extended to 32-bit lanes (vpmovzxwd), then shifted into the high half.
-        Vector256<ushort> bits = Vector256.LoadUnsafe(ref source, offset);
-        Vector512<uint> wide = Avx512F.IsSupported ? Avx512F.ConvertToVector512UInt32(bits) : Vector512.WidenLower(bits.ToVector512Unsafe());
-        return new(Vector512.ShiftLeft(wide, 16).AsSingle());
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Float512 LoadInt8(ref sbyte source, nuint offset)
     {
         // 16 bytes sign-extended to 32-bit lanes (vpmovsxbd), then converted (exactly: |q| ≤ 128).

@@ -73,21 +73,6 @@ internal readonly struct FloatVector(Vector<float> value) : IFloatVector<FloatVe
         new((Vector.ShiftLeft(t.Value.As<float, int>(), 23) + new Vector<int>(0x3F800000)).As<int, float>());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static FloatVector LoadBFloat16(ref ushort source, nuint offset)
-    {
-        if (Vector<float>.Count == 8)
-        {
-            // 8 ushorts (128 bits) zero-extended to 32-bit lanes (vpmovzxwd), then shifted into the high half.
-            Vector128<ushort> bits = Vector128.LoadUnsafe(ref source, offset);
-            Vector256<uint> wide = Avx2.IsSupported ? Avx2.ConvertToVector256Int32(bits).AsUInt32() : Vector256.WidenLower(bits.ToVector256Unsafe());
-            return new(Vector256.ShiftLeft(wide, 16).AsSingle().AsVector());
-        }
-        if (Vector<float>.Count == 4) return new(Float128.LoadBFloat16(ref source, offset).Value.AsVector());
-        if (Vector<float>.Count == 16) return new(Float512.LoadBFloat16(ref source, offset).Value.AsVector());
-        return new(LoadLaneByLane(ref source, offset));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static FloatVector LoadInt8(ref sbyte source, nuint offset)
     {
         if (Vector<float>.Count == 8)
@@ -101,15 +86,6 @@ internal readonly struct FloatVector(Vector<float> value) : IFloatVector<FloatVe
         if (Vector<float>.Count == 4) return new(Float128.LoadInt8(ref source, offset).Value.AsVector());
         if (Vector<float>.Count == 16) return new(Float512.LoadInt8(ref source, offset).Value.AsVector());
         return new(LoadLaneByLane(ref source, offset));
-    }
-
-    /// <summary>A width no runtime gives <see cref="Vector{T}"/> today: the lanes one at a time.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Vector<float> LoadLaneByLane(ref ushort source, nuint offset)
-    {
-        Span<float> lanes = stackalloc float[Vector<float>.Count];
-        for (int k = 0; k < lanes.Length; k++) lanes[k] = BitConverter.UInt32BitsToSingle((uint)Unsafe.Add(ref source, offset + (nuint)k) << 16);
-        return new Vector<float>(lanes);
     }
 
     /// <summary>A width no runtime gives <see cref="Vector{T}"/> today: the lanes one at a time.</summary>

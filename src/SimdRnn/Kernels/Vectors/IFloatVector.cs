@@ -116,13 +116,6 @@ internal interface IFloatVector<TSelf> where TSelf : struct, IFloatVector<TSelf>
     static abstract TSelf PowerOfTwoFromRounded(TSelf t);
 
     /// <summary>
-    /// Loads <see cref="Count"/> bfloat16 values (their raw bits) from <c>source + offset</c> and widens them exactly to
-    /// float: each lane's bits are the 16 bits shifted left by 16 (no alignment needed, no bounds check; reads
-    /// <see cref="Count"/> ushorts and no more).
-    /// </summary>
-    static abstract TSelf LoadBFloat16(ref ushort source, nuint offset);
-
-    /// <summary>
     /// Loads <see cref="Count"/> signed bytes from <c>source + offset</c>, each sign-extended and converted exactly to
     /// float (no alignment needed, no bounds check; reads <see cref="Count"/> bytes and no more).
     /// </summary>

@@ -61,9 +61,6 @@ internal readonly struct ScalarFloat(float value) : IFloatVector<ScalarFloat>
     public static ScalarFloat PowerOfTwoFromRounded(ScalarFloat t) => FromBits((Bits(t) << 23) + 0x3F800000);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ScalarFloat LoadBFloat16(ref ushort source, nuint offset) => new(BitConverter.UInt32BitsToSingle((uint)Unsafe.Add(ref source, offset) << 16));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ScalarFloat LoadInt8(ref sbyte source, nuint offset) => new(Unsafe.Add(ref source, offset));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
