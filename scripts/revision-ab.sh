@@ -5,6 +5,9 @@
 # (> 1: the work tree is faster). Not part of CI (timings).
 #
 #   bash scripts/revision-ab.sh REVISION [rounds]
+#
+# SIMDRNN_AB_WORKLOADS="batch gru 64x128;sequence lstm 512x512" runs only those; SIMDRNN_AB_MODES="default" only
+# that mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 revision=${1:?usage: scripts/revision-ab.sh REVISION [rounds]} rounds=${2:-41}
@@ -17,9 +20,11 @@ dotnet build tools/RevisionAB -c Release -v q -nologo >/dev/null
 a=$old/src/SimdRnn/bin/Release/net10.0/SimdRnn.dll b=src/SimdRnn/bin/Release/net10.0/SimdRnn.dll
 tool=tools/RevisionAB/bin/Release/net10.0/RevisionAB.dll
 echo "A = $revision ($(git rev-parse --short "$revision")), B = work tree ($(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs), model $(grep -m1 '^model' /proc/cpuinfo | cut -d: -f2 | xargs)"
-for mode in default avx512-off; do
+workloads=${SIMDRNN_AB_WORKLOADS:-step gru 64x128;step lstm 64x128;sequence gru 64x128;sequence lstm 64x128;sequence gru 512x512;sequence lstm 512x512;batch gru 64x128;batch lstm 64x128}
+IFS=';' read -r -a list <<<"$workloads"
+for mode in ${SIMDRNN_AB_MODES:-default avx512-off}; do
   echo "== $mode"
-  for w in "step gru 64x128" "step lstm 64x128" "sequence gru 64x128" "sequence lstm 64x128" "sequence gru 512x512" "sequence lstm 512x512"; do
+  for w in "${list[@]}"; do
     if [ "$mode" = avx512-off ]; then DOTNET_EnableAVX512=0 dotnet "$tool" "$a" "$b" $w fp32 "$rounds"
     else dotnet "$tool" "$a" "$b" $w fp32 "$rounds"; fi
   done

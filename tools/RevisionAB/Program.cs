@@ -8,7 +8,8 @@ using System.Runtime.Loader;
 // so that the VM's drift (1.5–1.8× within minutes here) hits both alike. Prints each build's median time per call and
 // the median of the per-round ratios A/B (> 1: B is faster). scripts/revision-ab.sh builds a revision and runs the set.
 //
-//   RevisionAB A.dll B.dll step|sequence gru|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//   RevisionAB A.dll B.dll step|sequence|batch gru|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison)
 //   RevisionAB A.dll B.dll gemm - MxNxK [-] [rounds]      (C += A·B, the public Gemm.MultiplyAccumulate)
 //
 // Only public API is called (RecurrentNetwork.CreateRandom, CreateState/Step, CreateSession/Run), through reflection
@@ -17,14 +18,15 @@ if (args.Length >= 5 && args[2] == "gemm")
     return Kernels.Gemm(args);
 if (args.Length < 5)
 {
-    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence gru|lstm IxH [fp32|BFloat16|Int8] [rounds]");
+    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch gru|lstm IxH [fp32|BFloat16|Int8] [rounds]");
     return 2;
 }
 string workload = args[2], cell = args[3], size = args[4], format = args.Length > 5 ? args[5] : "fp32";
 int rounds = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 41;
 int inputs = int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture), hidden = int.Parse(size.Split('x')[1], CultureInfo.InvariantCulture);
-const int Steps = 100; // a sequence's T, as in the ONNX Runtime comparison
-bool large = hidden >= 512;
+// T and B as in the ONNX Runtime comparison.
+int steps = workload == "batch" ? 64 : 100, batch = workload == "batch" ? 64 : 1;
+bool large = hidden >= 512 || workload == "batch";
 int callsPerSlice = workload == "step" ? 200 : large ? 1 : 4;
 
 var slices = new Action[2];
@@ -37,7 +39,7 @@ for (int v = 0; v < 2; v++)
     object network = networkType.GetMethod("CreateRandom")!.Invoke(null, [spec, 42])!;
     if (format != "fp32")
         network = networkType.GetMethod("WithWeightFormat")!.Invoke(network, [Enum.Parse(Type("WeightPrecision"), format)])!;
-    var x = new float[(workload == "step" ? 1 : Steps) * inputs];
+    var x = new float[(workload == "step" ? 1 : steps * batch) * inputs];
     for (int i = 0; i < x.Length; i++) x[i] = (float)Math.Sin(0.37 * i);
     if (workload == "step")
     {
@@ -53,8 +55,8 @@ for (int v = 0; v < 2; v++)
         session.GetType().GetProperty("MaxDegreeOfParallelism")?.SetValue(session, 1);
         MethodInfo method = session.GetType().GetMethods().First(m => m.Name == "Run" && m.GetParameters()[2].ParameterType == typeof(Span<float>));
         var run = method.CreateDelegate<RunCall>(session);
-        var y = new float[Steps * hidden];
-        slices[v] = () => { for (int k = 0; k < callsPerSlice; k++) run(x, 1, y, default, default, default, default, default); };
+        var y = new float[steps * batch * hidden];
+        slices[v] = () => { for (int k = 0; k < callsPerSlice; k++) run(x, batch, y, default, default, default, default, default); };
     }
 }
 

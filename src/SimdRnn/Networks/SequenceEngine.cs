@@ -11,8 +11,9 @@ namespace SimdRnn.Networks;
 /// otherwise. Not thread-safe: one engine per session or trainer.
 /// </summary>
 /// <remarks>
-/// Per layer and direction, the forward pass (1) projects all T·B input rows at once, <c>P = X·W_ihᵀ + b</c>, with
-/// one matrix product; (2) walks time, each step one product <c>Q = H_prev·W_hhᵀ</c> for the B streams and one fused
+/// Per layer and direction, the forward pass (1) projects the input rows of a chunk of time steps at once,
+/// <c>P = X·W_ihᵀ + b</c>, with one matrix product (all T·B rows when they fit, see <see cref="ProjectionChunkSteps"/>);
+/// (2) walks the chunk's time steps, each step one product <c>Q = H_prev·W_hhᵀ</c> for the B streams and one fused
 /// cell pass per stream (bias, activations and gate blend). Hidden states are kept in a time-ordered buffer of T + 1
 /// slots: the forward direction reads slot t and writes slot t + 1 (slot 0 holds h_0); the reverse direction reads
 /// slot t + 1 and writes slot t (slot T holds h_0). So both the outputs and the previous states of all steps are
@@ -29,7 +30,7 @@ internal sealed class SequenceEngine : IDisposable
     // Forward buffers.
     private float[] _input = [];              // sequence-first input [T·B, I]
     private readonly float[][] _layerOutputs; // per layer [T·B, D·H] (training keeps all L; inference ping-pongs 2)
-    private float[] _projection = [];         // P [T·B, G·H]
+    private float[] _projection = [];         // P of one chunk of steps [T_chunk·B, G·H] (+ B rows)
     private readonly float[][] _hidden;       // per layer·direction [(T+1)·B, H] (inference: 1)
     private readonly float[][] _cell;         // LSTM, like _hidden
     private readonly float[][] _cache;        // training: per layer·direction [T·B, S]
@@ -132,24 +133,33 @@ internal sealed class SequenceEngine : IDisposable
                 CopyOrClear(initialHidden, ld * bh, bh, hidden.Slice(initialSlot * bh, bh));
                 if (_spec.HasCellState) CopyOrClear(initialCell, ld * bh, bh, cell.Slice(initialSlot * bh, bh));
 
-                // P = X·W_ihᵀ + (b_ih + b_hh): every time step's input projection in one product.
-                Span<float> projection = _projection.AsSpan(0, rows * _gh);
-                MatrixProducts.BroadcastRows(w.ProjectionBias, rows, projection);
-                MatrixProducts.Multiply(w.Input, layerInput, rows, projection, accumulate: true);
-                ClearPadded(projection, _gh, 0, _gh);
-
-                for (int s = 0; s < steps; s++)
+                // P = X·W_ihᵀ + (b_ih + b_hh), one product per chunk of time steps (see ProjectionChunkSteps), then
+                // the chunk's steps in this direction's order.
+                int chunkSteps = ProjectionChunkSteps(steps, batch, inputSize);
+                for (int s0 = 0; s0 < steps;)
                 {
-                    int t = d == 0 ? s : steps - 1 - s;
-                    int prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-                    if (SkipIdleStep(t, slot, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh)) continue;
-                    RecurrentStep.Forward(_spec, batch, projection.Slice(t * batch * _gh, batch * _gh), w,
-                        hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh),
-                        _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
-                        _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
-                        _resetHidden[slot].Length == 0 ? default : _resetHidden[slot].AsSpan(_training ? t * bh : 0, bh),
-                        _recurrent, _gates, _cellScratch);
-                    KeepPaddedRows(t, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh);
+                    int count = Math.Min(chunkSteps, steps - s0);
+                    if (batch == 1 && steps - s0 - count == 1) count++; // no one-row chunk: it would run as GEMV (other bits)
+                    int tFirst = d == 0 ? s0 : steps - s0 - count, chunkRows = count * batch;
+                    Span<float> projection = _projection.AsSpan(0, chunkRows * _gh);
+                    MatrixProducts.BroadcastRows(w.ProjectionBias, chunkRows, projection);
+                    MatrixProducts.Multiply(w.Input, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection, accumulate: true);
+                    ClearPadded(projection, _gh, 0, _gh, tFirst, count);
+
+                    for (int s = s0; s < s0 + count; s++)
+                    {
+                        int t = d == 0 ? s : steps - 1 - s;
+                        int prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
+                        if (SkipIdleStep(t, slot, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh)) continue;
+                        RecurrentStep.Forward(_spec, batch, projection.Slice((t - tFirst) * batch * _gh, batch * _gh), w,
+                            hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh),
+                            _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
+                            _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
+                            _resetHidden[slot].Length == 0 ? default : _resetHidden[slot].AsSpan(_training ? t * bh : 0, bh),
+                            _recurrent, _gates, _cellScratch);
+                        KeepPaddedRows(t, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh);
+                    }
+                    s0 += count;
                 }
 
                 // The layer's output at t is [h_fwd(t), h_rev(t)]: gather this direction's slots into its half.
@@ -230,7 +240,11 @@ internal sealed class SequenceEngine : IDisposable
         int perDirection = _hidden.Length;
         PooledFloats.Grow(ref _input, rows * _spec.InputSize);
         for (int k = 0; k < _layerOutputs.Length; k++) PooledFloats.Grow(ref _layerOutputs[k], rows * _dh);
-        PooledFloats.Grow(ref _projection, rows * _gh);
+        // One chunk of P: at most max(budget rows, one step's B rows, two steps at B = 1) and at most all T·B rows, plus
+        // the step a sequence's last chunk may take over from a one-row remainder.
+        int inputWidth = Math.Max(_spec.InputSize, _spec.Layers > 1 ? _dh : 0);
+        int chunkRows = Math.Min(rows, Math.Max(ProjectionChunkRows(inputWidth), 2 * batchCap)) + batchCap;
+        PooledFloats.Grow(ref _projection, chunkRows * _gh);
         for (int k = 0; k < perDirection; k++)
         {
             PooledFloats.Grow(ref _hidden[k], states);
@@ -286,12 +300,53 @@ internal sealed class SequenceEngine : IDisposable
     /// buffer whose rows are <paramref name="stride"/> floats apart: padded outputs, and the input projection and
     /// upstream gradients of padded positions (whatever a padded input held, NaN included, it goes no further).
     /// </summary>
-    public void ClearPadded(Span<float> rows, int stride, int offset, int width)
+    public void ClearPadded(Span<float> rows, int stride, int offset, int width) => ClearPadded(rows, stride, offset, width, 0, _steps);
+
+    /// <summary>
+    /// <see cref="ClearPadded(Span{float}, int, int, int)"/> for the steps [<paramref name="firstStep"/>,
+    /// <paramref name="firstStep"/> + <paramref name="stepCount"/>) of a buffer that holds only those (its row 0 is
+    /// step <paramref name="firstStep"/>'s first stream).
+    /// </summary>
+    private void ClearPadded(Span<float> rows, int stride, int offset, int width, int firstStep, int stepCount)
     {
         if (!_hasLengths) return;
-        for (int t = 0; t < _steps; t++)
+        for (int t = firstStep; t < firstStep + stepCount; t++)
             for (int b = 0; b < _batch; b++)
-                if (t >= _lengths[b]) rows.Slice((t * _batch + b) * stride + offset, width).Clear();
+                if (t >= _lengths[b]) rows.Slice(((t - firstStep) * _batch + b) * stride + offset, width).Clear();
+    }
+
+    /// <summary>The floats of input projection one chunk aims at: 256 KiB, a quarter of a 1 MiB L2.</summary>
+    private const int ProjectionChunkFloats = 64 * 1024;
+
+    /// <summary>
+    /// Steps per chunk of the input projection P = X·W_ihᵀ + b: as many as keep the chunk within
+    /// <see cref="ProjectionChunkFloats"/>, so that P is still in L2 when the steps read it (a whole batch's P, T·B·G·H
+    /// floats, is megabytes and went out to L3 and back: the bias broadcast, the product and the steps each streamed it),
+    /// but at least <paramref name="inputSize"/> rows, so that W_ih, read once per chunk, costs no more traffic than the
+    /// P it keeps in cache; at least one step, at most T. Every element of P is the same sum in the same order whatever
+    /// the chunks (the GEMM's bits do not depend on the number of rows), except that a one-row product runs as GEMV: the
+    /// caller never makes a one-row chunk of a longer sequence.
+    /// </summary>
+    private int ProjectionChunkSteps(int steps, int batch, int inputSize)
+    {
+        if (steps <= 1 || batch == 0) return Math.Max(steps, 1);
+        return Math.Clamp(ProjectionChunkRows(inputSize) / batch, batch == 1 ? 2 : 1, steps);
+    }
+
+    private int ProjectionChunkRows(int inputSize) =>
+        _chunkRowsOverride > 0 ? _chunkRowsOverride : Math.Max(ProjectionChunkFloats / Math.Max(_gh, 1), inputSize);
+
+    private int _chunkRowsOverride;
+
+    /// <summary>Rows per projection chunk instead of the automatic choice (0: automatic); tests run many chunk boundaries with it.</summary>
+    internal int ProjectionChunkRowsOverride
+    {
+        get => _chunkRowsOverride;
+        set
+        {
+            _chunkRowsOverride = value;
+            _rowCapacity = 0; // the next pass sizes the chunk buffer again
+        }
     }
 
     /// <summary>Zeros the padded rows of a sequence-first [T·B, width] buffer for lengths given by the caller.</summary>

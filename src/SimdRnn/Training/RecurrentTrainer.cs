@@ -54,6 +54,9 @@ public sealed class RecurrentTrainer : IDisposable
     /// <summary>The hyper-parameters.</summary>
     public TrainerOptions Options { get; }
 
+    /// <summary>Rows per chunk of the forward pass's input projection (0: automatic; tests of chunk boundaries).</summary>
+    internal int ProjectionChunkRowsForTests { set => _engine.ProjectionChunkRowsOverride = value; }
+
     /// <summary>The architecture.</summary>
     public RecurrentSpec Spec => _spec;
 
