@@ -9,7 +9,8 @@ using System.Runtime.Loader;
 // the median of the per-round ratios A/B (> 1: B is faster). scripts/revision-ab.sh builds a revision and runs the set.
 //
 //   RevisionAB A.dll B.dll step|sequence|batch gru|lstm IxH [fp32|BFloat16|Int8] [rounds]
-//     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison)
+//     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison; gru0: the GRU with
+//     linear_before_reset = 0, ONNX's default form)
 //   RevisionAB A.dll B.dll gemm - MxNxK [-] [rounds]      (C += A·B, the public Gemm.MultiplyAccumulate)
 //
 // Only public API is called (RecurrentNetwork.CreateRandom, CreateState/Step, CreateSession/Run), through reflection
@@ -34,7 +35,8 @@ for (int v = 0; v < 2; v++)
 {
     var assembly = new AssemblyLoadContext("build" + v).LoadFromAssemblyPath(Path.GetFullPath(args[v]));
     Type Type(string name) => assembly.GetType("SimdRnn.Networks." + name, throwOnError: true)!;
-    object spec = Activator.CreateInstance(Type("RecurrentSpec"), Enum.Parse(Type("CellKind"), cell == "gru" ? "Gru" : "Lstm"), inputs, hidden)!;
+    object spec = Activator.CreateInstance(Type("RecurrentSpec"), Enum.Parse(Type("CellKind"), cell.StartsWith("gru") ? "Gru" : "Lstm"), inputs, hidden)!;
+    if (cell == "gru0") spec.GetType().GetProperty("LinearBeforeReset")!.SetValue(spec, false); // ONNX's default GRU form
     Type networkType = Type("RecurrentNetwork");
     object network = networkType.GetMethod("CreateRandom")!.Invoke(null, [spec, 42])!;
     if (format != "fp32")

@@ -204,11 +204,18 @@ public static partial class Gemm
         // ------------------------------------------------------------------ C += A·B, C += Aᵀ·B
 
         /// <summary>C[i,j] += Σ_p A[i,p]·B[p,j].</summary>
-        public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
+        public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c) =>
+            MultiplyAccumulate(a, m, k, b, n, n, c);
+
+        /// <summary>C[i,j] += Σ_p A[i,p]·B[p,j] with B's rows <paramref name="ldb"/> ≥ n floats apart (a block of columns of a wider B).</summary>
+        public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, nint ldb, int n, Span<float> c)
         {
             if (m == 0 || n == 0 || k == 0) return;
             // A(i, p) = a[i·k + p]
-            BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c));
+            if (ldb == n)
+                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows));
+            else
+                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), new StridedRows(ldb));
         }
 
         /// <summary>C[i,j] += Σ_p A[p,i]·B[p,j].</summary>
@@ -216,7 +223,27 @@ public static partial class Gemm
         {
             if (m == 0 || n == 0 || k == 0) return;
             // A(i, p) = a[p·m + i]
-            BroadcastProduct(ref MemoryMarshal.GetReference(a), 1, m, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c));
+            BroadcastProduct(ref MemoryMarshal.GetReference(a), 1, m, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows));
+        }
+
+        /// <summary>The distance between B's rows in the broadcast kernels.</summary>
+        internal interface IRowStride
+        {
+            nint Of(int n);
+        }
+
+        /// <summary>B dense: rows n floats apart.</summary>
+        internal readonly struct DenseRows : IRowStride
+        {
+            public nint Of(int n) => n;
+        }
+
+        /// <summary>B a block of columns of a wider matrix: rows ldb floats apart.</summary>
+        internal readonly struct StridedRows(nint ldb) : IRowStride
+        {
+            private readonly nint _ldb = ldb;
+
+            public nint Of(int n) => _ldb;
         }
 
         /// <summary>
@@ -237,11 +264,15 @@ public static partial class Gemm
         }
 
         /// <summary>
-        /// C[i, j] += Σ_p A(i, p)·B[p, j] with A(i, p) = a[i·rowStride + p·depthStride], B row-major k × n,
-        /// C row-major m × n, n ≥ Count.
+        /// C[i, j] += Σ_p A(i, p)·B[p, j] with A(i, p) = a[i·rowStride + p·depthStride], B's k rows of n columns
+        /// <paramref name="rows"/>.Of(n) ≥ n floats apart, C row-major m × n, n ≥ Count. The row stride of B is a type
+        /// parameter so that the common dense case compiles to the code it had before blocks of columns existed (a
+        /// runtime ldb parameter cost the projection GEMM 3–7%, RevisionAB).
         /// </summary>
-        private static void BroadcastProduct(ref float a, nint rowStride, nint depthStride, int m, int k, ref float b, int n, ref float c)
+        private static void BroadcastProduct<TRows>(ref float a, nint rowStride, nint depthStride, int m, int k, ref float b, int n, ref float c, TRows rows)
+            where TRows : struct, IRowStride
         {
+            nint ldb = rows.Of(n);
             int count = TVector.Count, wide = SliverVectors * count, depthBlock = DepthBlock, tileRows = WideTileRows;
             TVector columnTail = TVector.TailMask(n);
             TVector allLanes = TVector.GreaterThanOrEqual(TVector.Zero, TVector.Zero);
@@ -251,7 +282,7 @@ public static partial class Gemm
             {
                 int kc = Math.Min(depthBlock, k - p0);
                 ref float aBlock = ref Unsafe.Add(ref a, p0 * depthStride);
-                ref float bBlock = ref Unsafe.Add(ref b, (nint)p0 * n);
+                ref float bBlock = ref Unsafe.Add(ref b, p0 * ldb);
                 for (int i0 = 0; i0 < m; i0 += RowBlock)
                 {
                     int iEnd = Math.Min(m, i0 + RowBlock);
@@ -261,32 +292,32 @@ public static partial class Gemm
                     for (; j <= n - wide; j += wide)
                     {
                         scoped ref float sliver = ref Unsafe.Add(ref bBlock, j);
-                        nint ldb = n;
+                        nint sliverStride = ldb;
                         if (pack)
                         {
                             // panel[p·2V + t] = B[p0 + p, j + t]: the sliver contiguous, so its rows cannot collide in L1
-                            // (rows n floats apart do when n·4 is a multiple of a large power of two).
+                            // (rows ldb floats apart do when ldb·4 is a multiple of a large power of two).
                             for (int p = 0; p < kc; p++)
                             {
-                                ref float row = ref Unsafe.Add(ref sliver, (nint)p * n);
+                                ref float row = ref Unsafe.Add(ref sliver, p * ldb);
                                 TVector.Store(TVector.Load(ref row, 0), ref panelRef, (nuint)(p * wide));
                                 TVector.Store(TVector.Load(ref row, (nuint)count), ref panelRef, (nuint)(p * wide + count));
                             }
                             sliver = ref panelRef;
-                            ldb = wide;
+                            sliverStride = wide;
                         }
                         ref float cSliver = ref Unsafe.Add(ref c, j);
                         for (int i = i0; i < iEnd;)
                         {
                             if (UseWideTile(iEnd - i, tileRows))
                             {
-                                if (tileRows == 8) Tile8x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, ldb, kc, ref cSliver, n);
-                                else Tile6x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, ldb, kc, ref cSliver, n);
+                                if (tileRows == 8) Tile8x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n);
+                                else Tile6x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n);
                                 i += tileRows;
                             }
                             else
                             {
-                                Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, ldb, kc, ref cSliver, n);
+                                Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n);
                                 i += 4;
                             }
                         }
@@ -295,7 +326,7 @@ public static partial class Gemm
                     {
                         // One whole vector of columns left.
                         for (int i = i0; i < iEnd; i += 4)
-                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), n, kc, ref Unsafe.Add(ref c, j), n, allLanes);
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), ldb, kc, ref Unsafe.Add(ref c, j), n, allLanes);
                         j += count;
                     }
                     if (j < n)
@@ -303,7 +334,7 @@ public static partial class Gemm
                         // The last vector overlaps the one before; only its new lanes are written.
                         int lastColumn = n - count;
                         for (int i = i0; i < iEnd; i += 4)
-                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, lastColumn), n, kc, ref Unsafe.Add(ref c, lastColumn), n, columnTail);
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, lastColumn), ldb, kc, ref Unsafe.Add(ref c, lastColumn), n, columnTail);
                     }
                 }
             }

@@ -57,7 +57,8 @@ public static partial class Gemm
     /// The dot-product kernel runs at most at <c>Vector&lt;T&gt;</c>'s width: its 2×4 tile ends every output in a
     /// horizontal sum, and at 512 bits those folds cost more than the wider loads save (BenchmarkDotNet, 2026-11-30, AMD
     /// EPYC Zen 4: 32 against 54 GFLOP/s at 64×512×128 and 29 against 34 at 4096×384×64, docs/benchmarks.md). The
-    /// networks' multi-row products use the broadcast kernel on Wᵀ instead, which does gain from 512 bits.
+    /// networks do not use it: their multi-row products, whole matrices or blocks of rows of W, run on the broadcast
+    /// kernel over Wᵀ (<see cref="MultiplyAccumulateColumnsUnchecked"/>), which does gain from 512 bits.
     /// </remarks>
     internal static void MultiplyTransposedUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c, bool accumulate)
     {
@@ -96,6 +97,18 @@ public static partial class Gemm
     /// <summary><see cref="MultiplyAccumulate"/> without the checks, at the widest width whose vector fits a row of C (N).</summary>
     internal static void MultiplyAccumulateUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c) =>
         MultiplyAccumulateAt(VectorWidth.For(n), a, m, k, b, n, c);
+
+    /// <summary>
+    /// C[m×n] += A[m×k]·B[0..k, first .. first + n): <see cref="MultiplyAccumulate"/> over a block of n columns of a
+    /// wider B (k × <paramref name="ldb"/>, row-major), without the checks, at the widest width whose vector fits n. Each
+    /// element of C gets the bits the whole product would give it (sums over p in increasing order, whatever the block).
+    /// </summary>
+    internal static void MultiplyAccumulateColumnsUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int first, int n, Span<float> c)
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        var call = new MultiplyAccumulateColumnsCall(a.Slice(0, m * k), m, k, b.Slice(first, (k - 1) * ldb + n), ldb, n, c.Slice(0, m * n));
+        VectorWidth.Run(VectorWidth.For(n), ref call);
+    }
 
     /// <summary><see cref="MultiplyAccumulate"/> without the checks, at <paramref name="width"/> (its lanes ≤ N, or an empty product).</summary>
     internal static void MultiplyAccumulateAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c)
@@ -149,6 +162,14 @@ public static partial class Gemm
         private readonly Span<float> _c = c;
 
         public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulate(_a, m, k, _b, n, _c);
+    }
+
+    private readonly ref struct MultiplyAccumulateColumnsCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int n, Span<float> c) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _a = a, _b = b;
+        private readonly Span<float> _c = c;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulate(_a, m, k, _b, ldb, n, _c);
     }
 
     private readonly ref struct TransposedMultiplyAccumulateCall(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c) : IWidthCall

@@ -31,9 +31,10 @@ internal static class MatrixProducts
 
     /// <summary>
     /// Y[rows × count] = (accumulate ? Y : 0) + X[rows × W.Cols]·W[first .. first + count)ᵀ: the product with a block of
-    /// W's rows (a GRU's r, z or n gates). Always over row-major elements, whose row blocks are contiguous (a row block
-    /// of Wᵀ is not): GEMV over the stored format's block (and its scales) for one row, the dot-product GEMM kernel over
-    /// the effective weights' row-major copy otherwise.
+    /// W's rows (a GRU's r, z or n gates). One row: GEMV over the stored format's block (and its scales). More rows: the
+    /// broadcast GEMM kernel over the block's columns of the effective weights' transposed copy (rows
+    /// [first, first + count) of W are columns of Wᵀ, <paramref name="firstRow"/> floats in, W.Rows apart), at the full
+    /// width, each element the same sum in the same order as in <see cref="Multiply"/>.
     /// </summary>
     public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate)
     {
@@ -45,8 +46,10 @@ internal static class MatrixProducts
             MultiplyOneRow(w, firstRow, rowCount, x.Slice(0, k), y1);
             return;
         }
-        ReadOnlySpan<float> block = w.Data.Slice(firstRow * k, rowCount * k);
-        Gemm.MultiplyTransposedUnchecked(x.Slice(0, rows * k), rows, k, block, rowCount, y.Slice(0, rows * rowCount), accumulate);
+        if (rows == 0) return;
+        Span<float> c = y.Slice(0, rows * rowCount);
+        if (!accumulate) c.Clear();
+        Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, k, w.Transposed, w.Rows, firstRow, rowCount, c);
     }
 
     /// <summary>y[count] += W[first .. first + count)·x through the GEMV kernel of W's stored format.</summary>

@@ -37,8 +37,8 @@ internal enum WeightFormat
 /// weights' transposed copy (see <see cref="MatrixProducts.Multiply"/>): with more than one row they run as
 /// <c>X·(Wᵀ)</c> on the kernel that broadcasts X and streams whole vectors of Wᵀ, 15–70% faster here than the
 /// dot-product form over W's rows (docs/benchmarks.md), and they reuse each weight across rows, so they are not bound
-/// by its size. A block of rows with more than one input row (<see cref="MatrixProducts.MultiplyRows"/>) uses the
-/// row-major effective copy (for fp32, W itself).
+/// by its size. A block of W's rows with more than one input row (<see cref="MatrixProducts.MultiplyRows"/>) is a block
+/// of columns of the same transposed copy, on the same kernel.
 /// </para>
 /// <para>
 /// The fp32 copies are made on first use, lock-free: concurrent first users may each build one, one wins the

@@ -115,6 +115,11 @@ public class PackedWeightsTests
             float[] yb0 = (float[])yb.Clone();
             MatrixProducts.MultiplyRows(w, first, count, x, rows, yb, accumulate);
             Check(yb, rows, count, k, (i, j, p) => (double)x[i * k + p] * master[(first + j) * k + p], accumulate ? yb0 : null);
+            // More rows: the block's columns of Wᵀ on the same kernel, so the bits of the whole product's columns.
+            if (rows > 1 && !accumulate)
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < count; j++)
+                        Assert.Equal(BitConverter.SingleToInt32Bits(y[i * n + first + j]), BitConverter.SingleToInt32Bits(yb[i * count + j]));
         });
 
     private static void Check(float[] actual, int rows, int n, int k, Func<int, int, int, double> term, float[]? initial)
@@ -150,13 +155,13 @@ public class PackedWeightsTests
         single.Step(Values(5, 2), new float[3]);
         Assert.All(matrices, m => Assert.False(m.HasTransposed));
 
-        // Four streams: every X·Wᵀ has four rows and runs over Wᵀ — except a GRU's recurrent products in the reset
-        // form (linear_before_reset = 0), which take blocks of W's rows and so never need Wᵀ.
+        // Four streams: every X·Wᵀ has four rows and runs over Wᵀ, including a GRU's recurrent products in the reset
+        // form (linear_before_reset = 0), which take blocks of W's rows: blocks of Wᵀ's columns.
         var batch = network.CreateState(batch: 4);
         batch.Step(Values(4 * 5, 3), new float[4 * 3]);
         Assert.True(weights.Layer(0, 0).Input.HasTransposed);
         Assert.True(weights.Readout.Weights.HasTransposed);
-        Assert.Equal(linearBeforeReset, weights.Layer(0, 0).Recurrent.HasTransposed);
+        Assert.True(weights.Layer(0, 0).Recurrent.HasTransposed);
     }
 
     [Theory]

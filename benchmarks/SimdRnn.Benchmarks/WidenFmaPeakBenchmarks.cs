@@ -1,0 +1,219 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using BenchmarkDotNet.Attributes;
+
+namespace SimdRnn.Benchmarks;
+
+/// <summary>
+/// The machine's ceiling for multiply-accumulates over stored weights with float32 arithmetic, per weight format, at
+/// 512 and 256 bits (x86 with AVX2; 512 only where the runtime accelerates it): the same <see cref="Macs"/> weights,
+/// L1-resident, each widened to float32 in registers and fused-multiply-added into eight accumulators, as the GEMV
+/// kernels do, but with nothing else in the loop (no x loads, no horizontal sums, no tails):
+/// <list type="bullet">
+/// <item>fp32: one FMA with the weight as its memory operand;</item>
+/// <item>bf16 (paired layout): one 32-bit word holds two weights; a shift and a mask widen it into two vectors, two FMAs;</item>
+/// <item>int8: a sign-extending load to int32 (<c>vpmovsxbd</c>), a conversion to float (<c>vcvtdq2ps</c>), one FMA.</item>
+/// </list>
+/// Written against <see cref="Vector256{T}"/>/<see cref="Vector512{T}"/> directly, not through SimdRnn's kernels, so it
+/// describes the machine: the floor a memory-light (L1/L2-resident or batched) product over each format cannot beat
+/// with float32 arithmetic. GFLOP/s = 2·MACs / median.
+/// </summary>
+[Config(typeof(BenchConfig))]
+[MemoryDiagnoser]
+[GflopsColumn]
+public class WidenFmaPeakBenchmarks
+{
+    /// <summary>Weights per pass (8 KiB of fp32, 4 KiB of bf16, 2 KiB of int8: all in L1).</summary>
+    public const int Weights = 2048;
+
+    /// <summary>Passes per invocation.</summary>
+    public const int Passes = 512;
+
+    /// <summary>Multiply-accumulates per invocation.</summary>
+    public const double Macs = (double)Weights * Passes;
+
+    /// <summary>The vector width in bits.</summary>
+    [ParamsSource(nameof(Widths))]
+    public int Bits { get; set; }
+
+    /// <summary>256, and 512 where accelerated.</summary>
+    public static IEnumerable<int> Widths() => MachineVectors.AcceleratedBits().Where(b => b >= 256);
+
+    private readonly float[] _fp32 = new float[Weights];
+    private readonly uint[] _bf16 = new uint[Weights / 2];
+    private readonly sbyte[] _int8 = new sbyte[Weights + 16];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        if (!Avx2.IsSupported || !Fma.IsSupported)
+            throw new PlatformNotSupportedException("The widening FMA benchmark is written for x86 with AVX2 and FMA.");
+        var random = new Random(5);
+        for (int i = 0; i < _fp32.Length; i++) _fp32[i] = (float)(random.NextDouble() - 0.5) * 1e-3f;
+        for (int i = 0; i < _bf16.Length; i++) _bf16[i] = (uint)random.Next() & 0x3A7F3A7Fu; // two small bf16 values per word
+        for (int i = 0; i < _int8.Length; i++) _int8[i] = (sbyte)random.Next(-127, 128);
+    }
+
+    [Benchmark(Baseline = true)]
+    [FlopCount(2 * Macs)]
+    public float Float32() => Bits == 512 ? Float32_512(_fp32) : Float32_256(_fp32);
+
+    [Benchmark]
+    [FlopCount(2 * Macs)]
+    public float PairedBFloat16() => Bits == 512 ? BFloat16_512(_bf16) : BFloat16_256(_bf16);
+
+    [Benchmark]
+    [FlopCount(2 * Macs)]
+    public float Int8() => Bits == 512 ? Int8_512(_int8) : Int8_256(_int8);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float Float32_512(float[] w)
+    {
+        ref float r = ref MemoryMarshal.GetArrayDataReference(w);
+        var x = Vector512.Create(1.0001f);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights; i += 128)
+            {
+                a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, i), x, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, i + 16), x, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, i + 32), x, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, i + 48), x, a3);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, i + 64), x, a4);
+                a5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, i + 80), x, a5);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, i + 96), x, a6);
+                a7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, i + 112), x, a7);
+            }
+        return Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float Float32_256(float[] w)
+    {
+        ref float r = ref MemoryMarshal.GetArrayDataReference(w);
+        var x = Vector256.Create(1.0001f);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights; i += 64)
+            {
+                a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, i), x, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, i + 8), x, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, i + 16), x, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, i + 24), x, a3);
+                a4 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, i + 32), x, a4);
+                a5 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, i + 40), x, a5);
+                a6 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, i + 48), x, a6);
+                a7 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, i + 56), x, a7);
+            }
+        return Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    // bf16 pair word w = (b_{c+1} << 16) | b_c: w << 16 is b_c widened, w & 0xFFFF0000 is b_{c+1} widened.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float BFloat16_512(uint[] w)
+    {
+        ref uint r = ref MemoryMarshal.GetArrayDataReference(w);
+        var x0 = Vector512.Create(1.0001f);
+        var x1 = Vector512.Create(0.9999f);
+        var high = Vector512.Create(0xFFFF0000u);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights / 2; i += 64)
+            {
+                var w0 = Vector512.LoadUnsafe(ref r, i);
+                var w1 = Vector512.LoadUnsafe(ref r, i + 16);
+                var w2 = Vector512.LoadUnsafe(ref r, i + 32);
+                var w3 = Vector512.LoadUnsafe(ref r, i + 48);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(w0, 16).AsSingle(), x0, a0);
+                a1 = Vector512.FusedMultiplyAdd((w0 & high).AsSingle(), x1, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(w1, 16).AsSingle(), x0, a2);
+                a3 = Vector512.FusedMultiplyAdd((w1 & high).AsSingle(), x1, a3);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(w2, 16).AsSingle(), x0, a4);
+                a5 = Vector512.FusedMultiplyAdd((w2 & high).AsSingle(), x1, a5);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(w3, 16).AsSingle(), x0, a6);
+                a7 = Vector512.FusedMultiplyAdd((w3 & high).AsSingle(), x1, a7);
+            }
+        return Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float BFloat16_256(uint[] w)
+    {
+        ref uint r = ref MemoryMarshal.GetArrayDataReference(w);
+        var x0 = Vector256.Create(1.0001f);
+        var x1 = Vector256.Create(0.9999f);
+        var high = Vector256.Create(0xFFFF0000u);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights / 2; i += 32)
+            {
+                var w0 = Vector256.LoadUnsafe(ref r, i);
+                var w1 = Vector256.LoadUnsafe(ref r, i + 8);
+                var w2 = Vector256.LoadUnsafe(ref r, i + 16);
+                var w3 = Vector256.LoadUnsafe(ref r, i + 24);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w0, 16).AsSingle(), x0, a0);
+                a1 = Vector256.FusedMultiplyAdd((w0 & high).AsSingle(), x1, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w1, 16).AsSingle(), x0, a2);
+                a3 = Vector256.FusedMultiplyAdd((w1 & high).AsSingle(), x1, a3);
+                a4 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w2, 16).AsSingle(), x0, a4);
+                a5 = Vector256.FusedMultiplyAdd((w2 & high).AsSingle(), x1, a5);
+                a6 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w3, 16).AsSingle(), x0, a6);
+                a7 = Vector256.FusedMultiplyAdd((w3 & high).AsSingle(), x1, a7);
+            }
+        return Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float Int8_512(sbyte[] w)
+    {
+        ref sbyte r = ref MemoryMarshal.GetArrayDataReference(w);
+        var x = Vector512.Create(1.0001f);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights; i += 128)
+            {
+                a0 = Vector512.FusedMultiplyAdd(Widen512(ref r, i), x, a0);
+                a1 = Vector512.FusedMultiplyAdd(Widen512(ref r, i + 16), x, a1);
+                a2 = Vector512.FusedMultiplyAdd(Widen512(ref r, i + 32), x, a2);
+                a3 = Vector512.FusedMultiplyAdd(Widen512(ref r, i + 48), x, a3);
+                a4 = Vector512.FusedMultiplyAdd(Widen512(ref r, i + 64), x, a4);
+                a5 = Vector512.FusedMultiplyAdd(Widen512(ref r, i + 80), x, a5);
+                a6 = Vector512.FusedMultiplyAdd(Widen512(ref r, i + 96), x, a6);
+                a7 = Vector512.FusedMultiplyAdd(Widen512(ref r, i + 112), x, a7);
+            }
+        return Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static float Int8_256(sbyte[] w)
+    {
+        ref sbyte r = ref MemoryMarshal.GetArrayDataReference(w);
+        var x = Vector256.Create(1.0001f);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights; i += 64)
+            {
+                a0 = Vector256.FusedMultiplyAdd(Widen256(ref r, i), x, a0);
+                a1 = Vector256.FusedMultiplyAdd(Widen256(ref r, i + 8), x, a1);
+                a2 = Vector256.FusedMultiplyAdd(Widen256(ref r, i + 16), x, a2);
+                a3 = Vector256.FusedMultiplyAdd(Widen256(ref r, i + 24), x, a3);
+                a4 = Vector256.FusedMultiplyAdd(Widen256(ref r, i + 32), x, a4);
+                a5 = Vector256.FusedMultiplyAdd(Widen256(ref r, i + 40), x, a5);
+                a6 = Vector256.FusedMultiplyAdd(Widen256(ref r, i + 48), x, a6);
+                a7 = Vector256.FusedMultiplyAdd(Widen256(ref r, i + 56), x, a7);
+            }
+        return Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    /// <summary>16 int8 weights sign-extended to int32 and converted to float (vpmovsxbd zmm, [mem]; vcvtdq2ps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Widen512(ref sbyte r, nuint i) =>
+        Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref r, i)));
+
+    /// <summary>8 int8 weights sign-extended to int32 and converted to float (vpmovsxbd ymm, [mem]; vcvtdq2ps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen256(ref sbyte r, nuint i) =>
+        Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref r, i)));
+}
