@@ -6,8 +6,8 @@
 #
 #   bash scripts/revision-ab.sh REVISION [rounds]
 #
-# SIMDRNN_AB_WORKLOADS="batch gru 64x128;sequence lstm 512x512" runs only those; SIMDRNN_AB_MODES="default" only
-# that mode.
+# SIMDRNN_AB_WORKLOADS="batch gru 64x128;sequence lstm 512x512 BFloat16" runs only those (a workload without a weight
+# format runs fp32; cells gru, gru0 = linear_before_reset 0, lstm); SIMDRNN_AB_MODES="default" only that mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 revision=${1:?usage: scripts/revision-ab.sh REVISION [rounds]} rounds=${2:-41}
@@ -23,9 +23,12 @@ echo "A = $revision ($(git rev-parse --short "$revision")), B = work tree ($(git
 workloads=${SIMDRNN_AB_WORKLOADS:-step gru 64x128;step lstm 64x128;sequence gru 64x128;sequence lstm 64x128;sequence gru 512x512;sequence lstm 512x512;batch gru 64x128;batch lstm 64x128}
 IFS=';' read -r -a list <<<"$workloads"
 for mode in ${SIMDRNN_AB_MODES:-default avx512-off}; do
+  case $mode in default|avx512-off) ;; *) echo "unknown mode '$mode' (default, avx512-off)" >&2; exit 2 ;; esac
   echo "== $mode"
   for w in "${list[@]}"; do
-    if [ "$mode" = avx512-off ]; then DOTNET_EnableAVX512=0 dotnet "$tool" "$a" "$b" $w fp32 "$rounds"
-    else dotnet "$tool" "$a" "$b" $w fp32 "$rounds"; fi
+    read -r -a words <<<"$w"
+    [ ${#words[@]} -ge 4 ] || words+=(fp32)
+    if [ "$mode" = avx512-off ]; then DOTNET_EnableAVX512=0 dotnet "$tool" "$a" "$b" "${words[@]}" "$rounds"
+    else dotnet "$tool" "$a" "$b" "${words[@]}" "$rounds"; fi
   done
 done

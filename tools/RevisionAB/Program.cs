@@ -8,7 +8,7 @@ using System.Runtime.Loader;
 // so that the VM's drift (1.5–1.8× within minutes here) hits both alike. Prints each build's median time per call and
 // the median of the per-round ratios A/B (> 1: B is faster). scripts/revision-ab.sh builds a revision and runs the set.
 //
-//   RevisionAB A.dll B.dll step|sequence|batch gru|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//   RevisionAB A.dll B.dll step|sequence|batch gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]
 //     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison; gru0: the GRU with
 //     linear_before_reset = 0, ONNX's default form)
 //   RevisionAB A.dll B.dll gemm - MxNxK [-] [rounds]      (C += A·B, the public Gemm.MultiplyAccumulate)
@@ -17,9 +17,9 @@ using System.Runtime.Loader;
 // once at set-up and delegates after, so both builds' calls cost the same.
 if (args.Length >= 5 && args[2] == "gemm")
     return Kernels.Gemm(args);
-if (args.Length < 5)
+if (args.Length < 5 || args[2] is not ("step" or "sequence" or "batch") || args[3] is not ("gru" or "gru0" or "lstm"))
 {
-    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch gru|lstm IxH [fp32|BFloat16|Int8] [rounds]");
+    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]");
     return 2;
 }
 string workload = args[2], cell = args[3], size = args[4], format = args.Length > 5 ? args[5] : "fp32";
@@ -35,8 +35,10 @@ for (int v = 0; v < 2; v++)
 {
     var assembly = new AssemblyLoadContext("build" + v).LoadFromAssemblyPath(Path.GetFullPath(args[v]));
     Type Type(string name) => assembly.GetType("SimdRnn.Networks." + name, throwOnError: true)!;
-    object spec = Activator.CreateInstance(Type("RecurrentSpec"), Enum.Parse(Type("CellKind"), cell.StartsWith("gru") ? "Gru" : "Lstm"), inputs, hidden)!;
-    if (cell == "gru0") spec.GetType().GetProperty("LinearBeforeReset")!.SetValue(spec, false); // ONNX's default GRU form
+    object spec = Activator.CreateInstance(Type("RecurrentSpec"), Enum.Parse(Type("CellKind"), cell == "lstm" ? "Lstm" : "Gru"), inputs, hidden)!;
+    if (cell == "gru0") // ONNX's default GRU form
+        (spec.GetType().GetProperty("LinearBeforeReset") ?? throw new InvalidOperationException($"{args[v]} has no RecurrentSpec.LinearBeforeReset"))
+            .SetValue(spec, false);
     Type networkType = Type("RecurrentNetwork");
     object network = networkType.GetMethod("CreateRandom")!.Invoke(null, [spec, 42])!;
     if (format != "fp32")

@@ -122,6 +122,35 @@ public class PackedWeightsTests
                         Assert.Equal(BitConverter.SingleToInt32Bits(y[i * n + first + j]), BitConverter.SingleToInt32Bits(yb[i * count + j]));
         });
 
+    // A block of W's rows times several input rows runs on the broadcast GEMM over a block of Wᵀ's columns (B's rows
+    // ldb = W.Rows floats apart): every element must get the bits the whole product gives it. Shapes that reach every
+    // part of the kernel with ldb ≠ n: more than 8 input rows (the packed sliver, the wide tiles), K past one depth
+    // block (128 at 512 bits), blocks at the start, the middle and the end of W.
+    [Property(MaxTest = 150)]
+    public Property Blocks_of_rows_give_the_bits_of_the_whole_product() =>
+        Prop.ForAll(
+            (from n in Gen.Choose(1, 90)
+             from k in Gen.Choose(1, 300)
+             from m in Gen.Choose(2, 140)
+             from first in Gen.Choose(0, n - 1)
+             from count in Gen.Choose(1, n - first)
+             from seed in Gen.Choose(0, 1000)
+             select (n, k, m, first, count, seed)).ToArbitrary(),
+            c =>
+            {
+                var (n, k, m, first, count, seed) = c;
+                float[] master = Values(n * k, seed), x = Values(m * k, seed + 1);
+                var w = PackedMatrix.FromFloat32(master, n, k);
+                var whole = new float[m * n];
+                MatrixProducts.Multiply(w, x, m, whole, accumulate: false);
+                var block = new float[m * count];
+                MatrixProducts.MultiplyRows(w, first, count, x, m, block, accumulate: false);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < count; j++)
+                        Assert.True(BitConverter.SingleToInt32Bits(whole[i * n + first + j]) == BitConverter.SingleToInt32Bits(block[i * count + j]),
+                            $"{c} at [{i}, {j}]: {block[i * count + j]:R} vs {whole[i * n + first + j]:R}");
+            });
+
     private static void Check(float[] actual, int rows, int n, int k, Func<int, int, int, double> term, float[]? initial)
     {
         double gamma = 2 * (k + 1) * Math.Pow(2, -24);
