@@ -8,26 +8,28 @@ using System.Runtime.Loader;
 // so that the VM's drift (1.5–1.8× within minutes here) hits both alike. Prints each build's median time per call and
 // the median of the per-round ratios A/B (> 1: B is faster). scripts/revision-ab.sh builds a revision and runs the set.
 //
-//   RevisionAB A.dll B.dll step|sequence|batch gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]
-//     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison; gru0: the GRU with
-//     linear_before_reset = 0, ONNX's default form)
+//   RevisionAB A.dll B.dll step|sequence|batch|train gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison; train: one forward and
+//     backward pass of a RecurrentTrainer over the batch's T and B, fp32; gru0: the GRU with linear_before_reset = 0,
+//     ONNX's default form)
 //   RevisionAB A.dll B.dll gemm - MxNxK [-] [rounds]      (C += A·B, the public Gemm.MultiplyAccumulate)
 //
 // Only public API is called (RecurrentNetwork.CreateRandom, CreateState/Step, CreateSession/Run), through reflection
 // once at set-up and delegates after, so both builds' calls cost the same.
 if (args.Length >= 5 && args[2] == "gemm")
     return Kernels.Gemm(args);
-if (args.Length < 5 || args[2] is not ("step" or "sequence" or "batch") || args[3] is not ("gru" or "gru0" or "lstm"))
+if (args.Length < 5 || args[2] is not ("step" or "sequence" or "batch" or "train") || args[3] is not ("gru" or "gru0" or "lstm"))
 {
-    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]");
+    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch|train gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]");
     return 2;
 }
 string workload = args[2], cell = args[3], size = args[4], format = args.Length > 5 ? args[5] : "fp32";
 int rounds = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 41;
 int inputs = int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture), hidden = int.Parse(size.Split('x')[1], CultureInfo.InvariantCulture);
 // T and B as in the ONNX Runtime comparison.
-int steps = workload == "batch" ? 64 : 100, batch = workload == "batch" ? 64 : 1;
-bool large = hidden >= 512 || workload == "batch";
+bool batched = workload is "batch" or "train";
+int steps = batched ? 64 : 100, batch = batched ? 64 : 1;
+bool large = hidden >= 512 || batched;
 int callsPerSlice = workload == "step" ? 200 : large ? 1 : 4;
 
 var slices = new Action[2];
@@ -51,6 +53,17 @@ for (int v = 0; v < 2; v++)
         var step = state.GetType().GetMethod("Step")!.CreateDelegate<StepCall>(state);
         var y = new float[hidden];
         slices[v] = () => { for (int k = 0; k < callsPerSlice; k++) step(x, y); };
+    }
+    else if (workload == "train")
+    {
+        Type trainerType = assembly.GetType("SimdRnn.Training.RecurrentTrainer", throwOnError: true)!;
+        object trainer = Activator.CreateInstance(trainerType, network, null)!;
+        var forward = trainerType.GetMethods().First(m => m.Name == "Forward" && m.GetParameters()[2].ParameterType == typeof(ReadOnlySpan<float>))
+            .CreateDelegate<TrainForwardCall>(trainer);
+        var backward = trainerType.GetMethod("Backward")!.CreateDelegate<TrainBackwardCall>(trainer);
+        var dy = new float[steps * batch * hidden];
+        for (int i = 0; i < dy.Length; i++) dy[i] = (float)Math.Cos(0.11 * i) * 1e-3f;
+        slices[v] = () => { for (int k = 0; k < callsPerSlice; k++) { forward(x, batch, default, default); backward(dy, default, default, default); } };
     }
     else
     {
@@ -147,3 +160,7 @@ internal delegate void StepCall(ReadOnlySpan<float> input, Span<float> output);
 
 internal delegate void RunCall(ReadOnlySpan<float> input, int batch, Span<float> output, ReadOnlySpan<float> initialHidden,
     ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput);
+
+internal delegate void TrainForwardCall(ReadOnlySpan<float> input, int batch, ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell);
+
+internal delegate void TrainBackwardCall(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> layerOutputGradient, ReadOnlySpan<float> finalHiddenGradient, ReadOnlySpan<float> finalCellGradient);

@@ -19,12 +19,9 @@ public static partial class Gemm
     /// them into the 2 vectors B[p, j..j+2V) (2R independent FMA chains). The two forms differ only in the strides of
     /// A. R is a per-width choice (<see cref="WideTileRows"/>): 6 rows (12 accumulators, 15 of 16 registers) below 512
     /// bits, 8 rows (16 accumulators of AVX-512's 32 registers) at 512 bits. Four-row tiles take the rows that R-row
-    /// tiles would leave partly empty. Cache blocking: rows in blocks of <see cref="RowBlock"/>, so the A block stays
-    /// in L2 while every column sliver reuses it; within a row block, column sliver by column sliver, the inner
-    /// dimension in blocks of <see cref="DepthBlock"/>, so the packed B sliver (DepthBlock × 2V floats, 16 KB) stays
-    /// in L1 while every row tile reuses it and the C sliver (the block's rows × 2V) stays in L1 across the depth
-    /// blocks (with depth blocks outermost, as until 2026-11-30, a large C went out to L3 between them: the
-    /// 4096×1536×512 product is 1.03× (256 bits) to 1.11× (512 bits) faster this way). Column tails: one vector
+    /// tiles would leave partly empty. Cache blocking: the inner dimension in blocks of <see cref="DepthBlock"/> so
+    /// the B sliver (DepthBlock × 2V floats, 16 KB) stays in L1 while every row tile reuses it; rows in blocks of
+    /// <see cref="RowBlock"/> so the A block stays in L2 while every column sliver reuses it. Column tails: one vector
     /// at a time, the last one overlapping the previous and masked to its new lanes. Row tails: the missing rows
     /// repeat the last row (they load, compute and store the same values as it). Every element of C is summed by
     /// fused multiply-adds over p in increasing order whatever the width, the tile or the block, so these two kernels
@@ -281,22 +278,20 @@ public static partial class Gemm
             TVector allLanes = TVector.GreaterThanOrEqual(TVector.Zero, TVector.Zero);
             Span<float> panel = stackalloc float[PanelFloats];
             ref float panelRef = ref MemoryMarshal.GetReference(panel);
-            // Rows in blocks, then column slivers, then depth blocks: a sliver of C (the block's rows × 2V) stays in L1
-            // across all depth blocks, instead of going out to L2 or L3 between them while B's depth block streams by.
-            for (int i0 = 0; i0 < m; i0 += RowBlock)
+            for (int p0 = 0; p0 < k; p0 += depthBlock)
             {
-                int iEnd = Math.Min(m, i0 + RowBlock);
-                // Packing a sliver costs one copy of it and pays back from a few row tiles on.
-                bool pack = iEnd - i0 > PackRows;
-                int j = 0;
-                for (; j <= n - wide; j += wide)
+                int kc = Math.Min(depthBlock, k - p0);
+                ref float aBlock = ref Unsafe.Add(ref a, p0 * depthStride);
+                ref float bBlock = ref Unsafe.Add(ref b, p0 * ldb);
+                for (int i0 = 0; i0 < m; i0 += RowBlock)
                 {
-                    ref float cSliver = ref Unsafe.Add(ref c, j);
-                    for (int p0 = 0; p0 < k; p0 += depthBlock)
+                    int iEnd = Math.Min(m, i0 + RowBlock);
+                    // Packing a sliver costs one copy of it and pays back from a few row tiles on.
+                    bool pack = iEnd - i0 > PackRows;
+                    int j = 0;
+                    for (; j <= n - wide; j += wide)
                     {
-                        int kc = Math.Min(depthBlock, k - p0);
-                        ref float aBlock = ref Unsafe.Add(ref a, p0 * depthStride);
-                        scoped ref float sliver = ref Unsafe.Add(ref b, p0 * ldb + j);
+                        scoped ref float sliver = ref Unsafe.Add(ref bBlock, j);
                         nint sliverStride = ldb;
                         if (pack)
                         {
@@ -311,6 +306,7 @@ public static partial class Gemm
                             sliver = ref panelRef;
                             sliverStride = wide;
                         }
+                        ref float cSliver = ref Unsafe.Add(ref c, j);
                         for (int i = i0; i < iEnd;)
                         {
                             if (UseWideTile(iEnd - i, tileRows))
@@ -326,21 +322,14 @@ public static partial class Gemm
                             }
                         }
                     }
-                }
-                for (int p0 = 0; p0 < k; p0 += depthBlock)
-                {
-                    int kc = Math.Min(depthBlock, k - p0);
-                    ref float aBlock = ref Unsafe.Add(ref a, p0 * depthStride);
-                    ref float bBlock = ref Unsafe.Add(ref b, p0 * ldb);
-                    int jTail = j;
-                    if (jTail <= n - count)
+                    if (j <= n - count)
                     {
                         // One whole vector of columns left.
                         for (int i = i0; i < iEnd; i += 4)
-                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, jTail), ldb, kc, ref Unsafe.Add(ref c, jTail), n, allLanes);
-                        jTail += count;
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), ldb, kc, ref Unsafe.Add(ref c, j), n, allLanes);
+                        j += count;
                     }
-                    if (jTail < n)
+                    if (j < n)
                     {
                         // The last vector overlaps the one before; only its new lanes are written.
                         int lastColumn = n - count;
