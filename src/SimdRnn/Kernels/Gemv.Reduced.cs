@@ -39,7 +39,7 @@ public static partial class Gemv
     internal static void MultiplyAccumulateInt8At(Width width, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
     {
         if (rows == 0 || cols == 0) return;
-        var call = new ReducedCall<Int8Weights, sbyte>(q, scales, rows, cols, x, y);
+        var call = new Int8Call(q, scales, rows, cols, x, y);
         VectorWidth.Run(width, ref call);
     }
 
@@ -53,62 +53,34 @@ public static partial class Gemv
             throw new ArgumentException($"Expected length {(long)rows * cols}, got {length}.", name);
     }
 
-    private readonly ref struct ReducedCall<TFormat, TElement>(
-        ReadOnlySpan<TElement> w, ReadOnlySpan<float> scales, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) : IWidthCall
-        where TFormat : struct, IReducedWeights<TElement>
-        where TElement : unmanaged
+    private readonly ref struct Int8Call(ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, int rows, int cols, ReadOnlySpan<float> x, Span<float> y) : IWidthCall
     {
-        private readonly ReadOnlySpan<TElement> _w = w;
+        private readonly ReadOnlySpan<sbyte> _q = q;
         private readonly ReadOnlySpan<float> _scales = scales, _x = x;
         private readonly Span<float> _y = y;
 
         public void Run<TVector>() where TVector : struct, IFloatVector<TVector> =>
-            ReducedKernel<TVector, TFormat, TElement>.MultiplyAccumulate(_w, _scales, rows, cols, _x, _y);
-    }
-
-    /// <summary>A stored weight format: how a vector of weights widens to floats, and whether rows carry a scale.</summary>
-    internal interface IReducedWeights<TElement> where TElement : unmanaged
-    {
-        /// <summary>True when row i's dot product is multiplied by a scale s_i.</summary>
-        static abstract bool HasRowScales { get; }
-
-        /// <summary>Loads <c>TVector.Count</c> weights from <c>source + offset</c> as floats.</summary>
-        static abstract TVector Load<TVector>(ref TElement source, nuint offset) where TVector : struct, IFloatVector<TVector>;
-
-    }
-
-    /// <summary>int8 values, converted exactly; one scale per row.</summary>
-    internal readonly struct Int8Weights : IReducedWeights<sbyte>
-    {
-        public static bool HasRowScales => true;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TVector Load<TVector>(ref sbyte source, nuint offset) where TVector : struct, IFloatVector<TVector> =>
-            TVector.LoadInt8(ref source, offset);
-
+            Int8Kernel<TVector>.MultiplyAccumulate(_q, _scales, rows, cols, _x, _y);
     }
 
     /// <summary>
-    /// The reduced-precision GEMV over row-major stored weights, written once for every width: the structure of
+    /// The int8 GEMV over row-major weights with one scale per row, written once for every width: the structure of
     /// <see cref="Kernel{TVector}.MultiplyAccumulate"/> (eight rows per pass sharing each load of x, then four, then
     /// one; the tail as an overlapping last vector with its old lanes masked in both x and W), with each vector of
-    /// weights widened to floats in registers. (bf16 is not row-major: it has its own layout and kernel,
-    /// <see cref="MultiplyAccumulatePairedBFloat16"/>.) Arguments are assumed valid, <c>rows ≥ 1</c> and
-    /// <c>cols ≥ TVector.Count</c>.
+    /// weights widened to floats in registers (<see cref="IFloatVector{TSelf}.LoadInt8"/>) and each row's scale applied
+    /// after its dot product. (bf16 has its own layout and kernel, <see cref="MultiplyAccumulatePairedBFloat16"/>.)
+    /// Arguments are assumed valid, <c>rows ≥ 1</c> and <c>cols ≥ TVector.Count</c>.
     /// </summary>
-    internal static class ReducedKernel<TVector, TFormat, TElement>
-        where TVector : struct, IFloatVector<TVector>
-        where TFormat : struct, IReducedWeights<TElement>
-        where TElement : unmanaged
+    internal static class Int8Kernel<TVector> where TVector : struct, IFloatVector<TVector>
     {
-        /// <summary>y[i] += s_i·Σ_j W[i,j]·x[j] (s_i = 1 without row scales), eight rows per pass.</summary>
-        public static void MultiplyAccumulate(ReadOnlySpan<TElement> w, ReadOnlySpan<float> scales, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
+        /// <summary>y[i] += s_i·Σ_j q[i,j]·x[j], eight rows per pass.</summary>
+        public static void MultiplyAccumulate(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> scales, int rows, int cols, ReadOnlySpan<float> x, Span<float> y)
         {
-            ref TElement wRef = ref MemoryMarshal.GetReference(w);
+            ref sbyte wRef = ref MemoryMarshal.GetReference(w);
             ref float sRef = ref MemoryMarshal.GetReference(scales);
             ref float xRef = ref MemoryMarshal.GetReference(x);
             ref float yRef = ref MemoryMarshal.GetReference(y);
-            // The four row sums of a block before their scales are applied (unused without row scales).
+            // The four row sums of a block before their scales are applied.
             Span<float> sums = stackalloc float[4];
             ref float sumsRef = ref MemoryMarshal.GetReference(sums);
             int count = TVector.Count;
@@ -122,14 +94,14 @@ public static partial class Gemv
             int i = 0;
             for (; i <= rows - 8; i += 8)
             {
-                ref TElement r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
-                ref TElement r1 = ref Unsafe.Add(ref r0, cols);
-                ref TElement r2 = ref Unsafe.Add(ref r1, cols);
-                ref TElement r3 = ref Unsafe.Add(ref r2, cols);
-                ref TElement r4 = ref Unsafe.Add(ref r3, cols);
-                ref TElement r5 = ref Unsafe.Add(ref r4, cols);
-                ref TElement r6 = ref Unsafe.Add(ref r5, cols);
-                ref TElement r7 = ref Unsafe.Add(ref r6, cols);
+                ref sbyte r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
+                ref sbyte r1 = ref Unsafe.Add(ref r0, cols);
+                ref sbyte r2 = ref Unsafe.Add(ref r1, cols);
+                ref sbyte r3 = ref Unsafe.Add(ref r2, cols);
+                ref sbyte r4 = ref Unsafe.Add(ref r3, cols);
+                ref sbyte r5 = ref Unsafe.Add(ref r4, cols);
+                ref sbyte r6 = ref Unsafe.Add(ref r5, cols);
+                ref sbyte r7 = ref Unsafe.Add(ref r6, cols);
                 // sK holds lane-wise partial sums of Σ_j W[i+K, j]·x[j] (W widened to float): eight rows share each
                 // load of x, and their eight independent FMA chains hide the FMA latency.
                 TVector s0 = default, s1 = default, s2 = default, s3 = default;
@@ -138,26 +110,26 @@ public static partial class Gemv
                 for (; j + step <= n; j += step)
                 {
                     TVector xa = TVector.Load(ref xRef, j);
-                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), xa);
-                    TVector.Accumulate(ref s1, TFormat.Load<TVector>(ref r1, j), xa);
-                    TVector.Accumulate(ref s2, TFormat.Load<TVector>(ref r2, j), xa);
-                    TVector.Accumulate(ref s3, TFormat.Load<TVector>(ref r3, j), xa);
-                    TVector.Accumulate(ref s4, TFormat.Load<TVector>(ref r4, j), xa);
-                    TVector.Accumulate(ref s5, TFormat.Load<TVector>(ref r5, j), xa);
-                    TVector.Accumulate(ref s6, TFormat.Load<TVector>(ref r6, j), xa);
-                    TVector.Accumulate(ref s7, TFormat.Load<TVector>(ref r7, j), xa);
+                    TVector.Accumulate(ref s0, TVector.LoadInt8(ref r0, j), xa);
+                    TVector.Accumulate(ref s1, TVector.LoadInt8(ref r1, j), xa);
+                    TVector.Accumulate(ref s2, TVector.LoadInt8(ref r2, j), xa);
+                    TVector.Accumulate(ref s3, TVector.LoadInt8(ref r3, j), xa);
+                    TVector.Accumulate(ref s4, TVector.LoadInt8(ref r4, j), xa);
+                    TVector.Accumulate(ref s5, TVector.LoadInt8(ref r5, j), xa);
+                    TVector.Accumulate(ref s6, TVector.LoadInt8(ref r6, j), xa);
+                    TVector.Accumulate(ref s7, TVector.LoadInt8(ref r7, j), xa);
                 }
                 if (hasTail)
                 {
                     // The new lanes of the overlapping last vector: columns [cols − cols % Count, cols).
-                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, last) & tailMask, xTail);
-                    TVector.Accumulate(ref s1, TFormat.Load<TVector>(ref r1, last) & tailMask, xTail);
-                    TVector.Accumulate(ref s2, TFormat.Load<TVector>(ref r2, last) & tailMask, xTail);
-                    TVector.Accumulate(ref s3, TFormat.Load<TVector>(ref r3, last) & tailMask, xTail);
-                    TVector.Accumulate(ref s4, TFormat.Load<TVector>(ref r4, last) & tailMask, xTail);
-                    TVector.Accumulate(ref s5, TFormat.Load<TVector>(ref r5, last) & tailMask, xTail);
-                    TVector.Accumulate(ref s6, TFormat.Load<TVector>(ref r6, last) & tailMask, xTail);
-                    TVector.Accumulate(ref s7, TFormat.Load<TVector>(ref r7, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s0, TVector.LoadInt8(ref r0, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s1, TVector.LoadInt8(ref r1, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s2, TVector.LoadInt8(ref r2, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s3, TVector.LoadInt8(ref r3, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s4, TVector.LoadInt8(ref r4, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s5, TVector.LoadInt8(ref r5, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s6, TVector.LoadInt8(ref r6, last) & tailMask, xTail);
+                    TVector.Accumulate(ref s7, TVector.LoadInt8(ref r7, last) & tailMask, xTail);
                 }
                 // y[i + K] += s_{i+K}·Σ_lanes sK
                 AddRowSums(s0, s1, s2, s3, ref Unsafe.Add(ref yRef, i), ref Unsafe.Add(ref sRef, i), ref sumsRef);
@@ -167,10 +139,10 @@ public static partial class Gemv
             if (i <= rows - 4)
             {
                 // Four of the leftover rows (rows % 8 ≥ 4), two vectors deep for eight chains.
-                ref TElement r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
-                ref TElement r1 = ref Unsafe.Add(ref r0, cols);
-                ref TElement r2 = ref Unsafe.Add(ref r1, cols);
-                ref TElement r3 = ref Unsafe.Add(ref r2, cols);
+                ref sbyte r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
+                ref sbyte r1 = ref Unsafe.Add(ref r0, cols);
+                ref sbyte r2 = ref Unsafe.Add(ref r1, cols);
+                ref sbyte r3 = ref Unsafe.Add(ref r2, cols);
                 // sK (even vectors) and tK (odd vectors) hold lane-wise partial sums of Σ_j W[i+K, j]·x[j].
                 TVector s0 = default, s1 = default, s2 = default, s3 = default;
                 TVector t0 = default, t1 = default, t2 = default, t3 = default;
@@ -179,30 +151,30 @@ public static partial class Gemv
                 {
                     TVector xa = TVector.Load(ref xRef, j);
                     TVector xb = TVector.Load(ref xRef, j + step);
-                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), xa);
-                    TVector.Accumulate(ref s1, TFormat.Load<TVector>(ref r1, j), xa);
-                    TVector.Accumulate(ref s2, TFormat.Load<TVector>(ref r2, j), xa);
-                    TVector.Accumulate(ref s3, TFormat.Load<TVector>(ref r3, j), xa);
-                    TVector.Accumulate(ref t0, TFormat.Load<TVector>(ref r0, j + step), xb);
-                    TVector.Accumulate(ref t1, TFormat.Load<TVector>(ref r1, j + step), xb);
-                    TVector.Accumulate(ref t2, TFormat.Load<TVector>(ref r2, j + step), xb);
-                    TVector.Accumulate(ref t3, TFormat.Load<TVector>(ref r3, j + step), xb);
+                    TVector.Accumulate(ref s0, TVector.LoadInt8(ref r0, j), xa);
+                    TVector.Accumulate(ref s1, TVector.LoadInt8(ref r1, j), xa);
+                    TVector.Accumulate(ref s2, TVector.LoadInt8(ref r2, j), xa);
+                    TVector.Accumulate(ref s3, TVector.LoadInt8(ref r3, j), xa);
+                    TVector.Accumulate(ref t0, TVector.LoadInt8(ref r0, j + step), xb);
+                    TVector.Accumulate(ref t1, TVector.LoadInt8(ref r1, j + step), xb);
+                    TVector.Accumulate(ref t2, TVector.LoadInt8(ref r2, j + step), xb);
+                    TVector.Accumulate(ref t3, TVector.LoadInt8(ref r3, j + step), xb);
                 }
                 if (j + step <= n)
                 {
                     // One more whole vector: columns [j, j + Count).
                     TVector xa = TVector.Load(ref xRef, j);
-                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), xa);
-                    TVector.Accumulate(ref s1, TFormat.Load<TVector>(ref r1, j), xa);
-                    TVector.Accumulate(ref s2, TFormat.Load<TVector>(ref r2, j), xa);
-                    TVector.Accumulate(ref s3, TFormat.Load<TVector>(ref r3, j), xa);
+                    TVector.Accumulate(ref s0, TVector.LoadInt8(ref r0, j), xa);
+                    TVector.Accumulate(ref s1, TVector.LoadInt8(ref r1, j), xa);
+                    TVector.Accumulate(ref s2, TVector.LoadInt8(ref r2, j), xa);
+                    TVector.Accumulate(ref s3, TVector.LoadInt8(ref r3, j), xa);
                 }
                 if (hasTail)
                 {
-                    TVector.Accumulate(ref t0, TFormat.Load<TVector>(ref r0, last) & tailMask, xTail);
-                    TVector.Accumulate(ref t1, TFormat.Load<TVector>(ref r1, last) & tailMask, xTail);
-                    TVector.Accumulate(ref t2, TFormat.Load<TVector>(ref r2, last) & tailMask, xTail);
-                    TVector.Accumulate(ref t3, TFormat.Load<TVector>(ref r3, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t0, TVector.LoadInt8(ref r0, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t1, TVector.LoadInt8(ref r1, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t2, TVector.LoadInt8(ref r2, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t3, TVector.LoadInt8(ref r3, last) & tailMask, xTail);
                 }
                 // y[i + K] += s_{i+K}·Σ_lanes (sK + tK)
                 AddRowSums(s0 + t0, s1 + t1, s2 + t2, s3 + t3, ref Unsafe.Add(ref yRef, i), ref Unsafe.Add(ref sRef, i), ref sumsRef);
@@ -212,36 +184,28 @@ public static partial class Gemv
             for (; i < rows; i++)
             {
                 // The last leftover rows (rows % 4), one at a time: y[i] += s_i·Σ_j W[i,j]·x[j], two chains.
-                ref TElement r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
+                ref sbyte r0 = ref Unsafe.Add(ref wRef, (nint)i * cols);
                 TVector s0 = default, t0 = default;
                 nuint j = 0;
                 for (; j + 2 * step <= n; j += 2 * step)
                 {
-                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), TVector.Load(ref xRef, j));
-                    TVector.Accumulate(ref t0, TFormat.Load<TVector>(ref r0, j + step), TVector.Load(ref xRef, j + step));
+                    TVector.Accumulate(ref s0, TVector.LoadInt8(ref r0, j), TVector.Load(ref xRef, j));
+                    TVector.Accumulate(ref t0, TVector.LoadInt8(ref r0, j + step), TVector.Load(ref xRef, j + step));
                 }
                 if (j + step <= n)
-                    TVector.Accumulate(ref s0, TFormat.Load<TVector>(ref r0, j), TVector.Load(ref xRef, j));
+                    TVector.Accumulate(ref s0, TVector.LoadInt8(ref r0, j), TVector.Load(ref xRef, j));
                 if (hasTail)
-                    TVector.Accumulate(ref t0, TFormat.Load<TVector>(ref r0, last) & tailMask, xTail);
+                    TVector.Accumulate(ref t0, TVector.LoadInt8(ref r0, last) & tailMask, xTail);
                 float sum = TVector.Sum(s0 + t0);
                 ref float yi = ref Unsafe.Add(ref yRef, i);
-                yi = TFormat.HasRowScales ? float.MultiplyAddEstimate(Unsafe.Add(ref sRef, i), sum, yi) : yi + sum;
+                yi = float.MultiplyAddEstimate(Unsafe.Add(ref sRef, i), sum, yi);
             }
         }
 
-        /// <summary>
-        /// <c>y[K] += s[K]·Σ_lanes aK</c> for K = 0..3 (<c>y[K] += Σ_lanes aK</c> without row scales): the horizontal
-        /// sums go to <paramref name="sums"/> first when a scale must be applied after them.
-        /// </summary>
+        /// <summary><c>y[K] += s[K]·Σ_lanes aK</c> for K = 0..3: the horizontal sums go to <paramref name="sums"/> first, then each gets its scale.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void AddRowSums(TVector a0, TVector a1, TVector a2, TVector a3, ref float y, ref float s, ref float sums)
         {
-            if (!TFormat.HasRowScales)
-            {
-                TVector.AddLaneSums(a0, a1, a2, a3, ref y);
-                return;
-            }
             sums = 0f;
             Unsafe.Add(ref sums, 1) = 0f;
             Unsafe.Add(ref sums, 2) = 0f;

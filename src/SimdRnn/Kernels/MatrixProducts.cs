@@ -13,21 +13,16 @@ internal static class MatrixProducts
     /// GEMV over the stored elements (fp32, or bf16/int8 widened in registers, the scale applied after each row's dot
     /// product); more rows as X·(Wᵀ) on the fp32 broadcast GEMM kernel over the effective weights' transposed copy.
     /// </summary>
-    public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate)
-    {
-        int n = w.Rows, k = w.Cols;
-        if (rows == 1)
-        {
-            Span<float> y1 = y.Slice(0, n);
-            if (!accumulate) y1.Clear();
-            MultiplyOneRow(w, 0, n, x.Slice(0, k), y1);
-            return;
-        }
-        if (rows == 0) return;
-        Span<float> c = y.Slice(0, rows * n);
-        if (!accumulate) c.Clear();
-        Gemm.MultiplyAccumulateUnchecked(x.Slice(0, rows * k), rows, k, w.Transposed, n, c);
-    }
+    public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate) =>
+        MultiplyRows(w, 0, w.Rows, x, rows, y, accumulate);
+
+    /// <summary>
+    /// Y[rows × W.Rows] += X[rows × W.Cols]·Wᵀ on the GEMM kernel over the effective weights' transposed copy whatever
+    /// the number of rows, one included: each row of Y gets the same bits however many rows are multiplied together
+    /// (a sequence's input projection, computed a chunk of time steps at a time, relies on it).
+    /// </summary>
+    public static void MultiplyAccumulateOnGemm(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y) =>
+        Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, w.Cols, w.Transposed, w.Rows, 0, w.Rows, y);
 
     /// <summary>
     /// Y[rows × count] = (accumulate ? Y : 0) + X[rows × W.Cols]·W[first .. first + count)ᵀ: the product with a block of

@@ -1,4 +1,3 @@
-using System.Buffers;
 using SimdRnn.Cells;
 using SimdRnn.Kernels;
 
@@ -30,7 +29,7 @@ internal sealed class SequenceEngine : IDisposable
     // Forward buffers.
     private float[] _input = [];              // sequence-first input [T·B, I]
     private readonly float[][] _layerOutputs; // per layer [T·B, D·H] (training keeps all L; inference ping-pongs 2)
-    private float[] _projection = [];         // P of one chunk of steps [T_chunk·B, G·H] (+ B rows)
+    private float[] _projection = [];         // P of one chunk of steps [T_chunk·B, G·H]
     private readonly float[][] _hidden;       // per layer·direction [(T+1)·B, H] (inference: 1)
     private readonly float[][] _cell;         // LSTM, like _hidden
     private readonly float[][] _cache;        // training: per layer·direction [T·B, S]
@@ -139,11 +138,10 @@ internal sealed class SequenceEngine : IDisposable
                 for (int s0 = 0; s0 < steps;)
                 {
                     int count = Math.Min(chunkSteps, steps - s0);
-                    if (batch == 1 && steps - s0 - count == 1) count++; // no one-row chunk: it would run as GEMV (other bits)
                     int tFirst = d == 0 ? s0 : steps - s0 - count, chunkRows = count * batch;
                     Span<float> projection = _projection.AsSpan(0, chunkRows * _gh);
                     MatrixProducts.BroadcastRows(w.ProjectionBias, chunkRows, projection);
-                    MatrixProducts.Multiply(w.Input, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection, accumulate: true);
+                    MatrixProducts.MultiplyAccumulateOnGemm(w.Input, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection);
                     ClearPadded(projection, _gh, 0, _gh, tFirst, count);
 
                     for (int s = s0; s < s0 + count; s++)
@@ -240,10 +238,9 @@ internal sealed class SequenceEngine : IDisposable
         int perDirection = _hidden.Length;
         PooledFloats.Grow(ref _input, rows * _spec.InputSize);
         for (int k = 0; k < _layerOutputs.Length; k++) PooledFloats.Grow(ref _layerOutputs[k], rows * _dh);
-        // One chunk of P: at most max(budget rows, one step's B rows, two steps at B = 1) and at most all T·B rows, plus
-        // the step a sequence's last chunk may take over from a one-row remainder.
+        // One chunk of P: at most max(budget rows, one step's B rows) and at most all T·B rows.
         int inputWidth = Math.Max(_spec.InputSize, _spec.Layers > 1 ? _dh : 0);
-        int chunkRows = Math.Min(rows, Math.Max(ProjectionChunkRows(inputWidth), 2 * batchCap)) + batchCap;
+        int chunkRows = Math.Min(rows, Math.Max(ProjectionChunkRows(inputWidth), batchCap));
         PooledFloats.Grow(ref _projection, chunkRows * _gh);
         for (int k = 0; k < perDirection; k++)
         {
@@ -324,14 +321,11 @@ internal sealed class SequenceEngine : IDisposable
     /// floats, is megabytes and went out to L3 and back: the bias broadcast, the product and the steps each streamed it),
     /// but at least <paramref name="inputSize"/> rows, so that W_ih, read once per chunk, costs no more traffic than the
     /// P it keeps in cache; at least one step, at most T. Every element of P is the same sum in the same order whatever
-    /// the chunks (the GEMM's bits do not depend on the number of rows), except that a one-row product runs as GEMV: the
-    /// caller never makes a one-row chunk of a longer sequence.
+    /// the chunks: the product always runs on the GEMM kernel (<see cref="MatrixProducts.MultiplyAccumulateOnGemm"/>),
+    /// whose bits do not depend on the number of rows.
     /// </summary>
-    private int ProjectionChunkSteps(int steps, int batch, int inputSize)
-    {
-        if (steps <= 1 || batch == 0) return Math.Max(steps, 1);
-        return Math.Clamp(ProjectionChunkRows(inputSize) / batch, batch == 1 ? 2 : 1, steps);
-    }
+    private int ProjectionChunkSteps(int steps, int batch, int inputSize) =>
+        Math.Clamp(ProjectionChunkRows(inputSize) / Math.Max(batch, 1), 1, Math.Max(steps, 1));
 
     private int ProjectionChunkRows(int inputSize) =>
         _chunkRowsOverride > 0 ? _chunkRowsOverride : Math.Max(ProjectionChunkFloats / Math.Max(_gh, 1), inputSize);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using SimdRnn.Networks;
 
 namespace SimdRnn.Training;
@@ -371,8 +370,8 @@ public sealed class RecurrentTrainer : IDisposable
         _disposed = true;
         _engine.Dispose();
         _backward.Dispose();
-        foreach (var buffer in new[] { _output, _layerOutput, _finalHidden, _finalCell, _dOutput, _dTop, _inputGradient })
-            if (buffer.Length > 0) ArrayPool<float>.Shared.Return(buffer);
+        PooledFloats.Return(ref _output); PooledFloats.Return(ref _layerOutput); PooledFloats.Return(ref _finalHidden); PooledFloats.Return(ref _finalCell);
+        PooledFloats.Return(ref _dOutput); PooledFloats.Return(ref _dTop); PooledFloats.Return(ref _inputGradient);
     }
 
     private int SequenceFirstIndex(int k, int steps, int batch, int width)

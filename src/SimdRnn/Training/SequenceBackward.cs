@@ -1,4 +1,3 @@
-using System.Buffers;
 using SimdRnn.Cells;
 using SimdRnn.Kernels;
 using SimdRnn.Networks;
@@ -288,7 +287,9 @@ internal sealed class SequenceBackward : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (float[] buffer in (ReadOnlySpan<float[]>)[_dTop, _dLayerA, _dLayerB, _dP, _dQ, _dReadout, _dhTotal, _dhPrev, _dhCarry, _dcCarry, _dcPrev, _dResetHidden, _dInitialHidden, _dInitialCell, _dcPadded])
-            if (buffer.Length > 0) ArrayPool<float>.Shared.Return(buffer);
+        PooledFloats.Return(ref _dTop); PooledFloats.Return(ref _dLayerA); PooledFloats.Return(ref _dLayerB); PooledFloats.Return(ref _dP);
+        PooledFloats.Return(ref _dQ); PooledFloats.Return(ref _dReadout); PooledFloats.Return(ref _dhTotal); PooledFloats.Return(ref _dhPrev);
+        PooledFloats.Return(ref _dhCarry); PooledFloats.Return(ref _dcCarry); PooledFloats.Return(ref _dcPrev); PooledFloats.Return(ref _dResetHidden);
+        PooledFloats.Return(ref _dInitialHidden); PooledFloats.Return(ref _dInitialCell); PooledFloats.Return(ref _dcPadded);
     }
 }

@@ -23,14 +23,16 @@ public class ProjectionChunkTests
     private static Gen<int[]?> Lengths(int t, int b) =>
         t == 0 ? Gen.Constant<int[]?>(null) : Gen.OneOf(Gen.Constant<int[]?>(null), Gen.ArrayOf(Gen.Choose(1, t), b).Select(l => (int[]?)l));
 
+    /// <summary>A random case (B ≤ 3), lengths or none, and a forced chunk of 1..<paramref name="maxRows"/> rows.</summary>
+    private static Arbitrary<(RecurrentCase Case, int[]? Lengths, int Rows)> Cases(int maxSize, int maxSteps, int maxRows) =>
+        (from c in RecurrentCase.Arbitrary(maxSize, maxSteps, maxBatch: 3).Generator
+         from lengths in Lengths(c.T, c.B)
+         from rows in Gen.Choose(1, maxRows)
+         select (c, lengths, rows)).ToArbitrary();
+
     [Property(MaxTest = 120)]
     public Property Chunked_runs_give_the_bits_of_the_whole_projection() =>
-        Prop.ForAll(
-            (from c in RecurrentCase.Arbitrary(maxSize: 24, maxSteps: 9, maxBatch: 3).Generator
-             from lengths in Lengths(c.T, c.B)
-             from rows in Gen.Choose(1, 5)
-             select (c, lengths, rows)).ToArbitrary(),
-            testCase =>
+        Prop.ForAll(Cases(maxSize: 24, maxSteps: 9, maxRows: 5), testCase =>
             {
                 var (c, lengths, rows) = testCase;
                 var network = c.Network();
@@ -58,12 +60,7 @@ public class ProjectionChunkTests
 
     [Property(MaxTest = 60)]
     public Property Chunked_training_passes_give_the_bits_of_the_whole_projection() =>
-        Prop.ForAll(
-            (from c in RecurrentCase.Arbitrary(maxSize: 16, maxSteps: 7, maxBatch: 3).Generator
-             from lengths in Lengths(c.T, c.B)
-             from rows in Gen.Choose(1, 4)
-             select (c, lengths, rows)).ToArbitrary(),
-            testCase =>
+        Prop.ForAll(Cases(maxSize: 16, maxSteps: 7, maxRows: 4), testCase =>
             {
                 var (c, lengths, rows) = testCase;
                 var network = c.Network();
@@ -80,8 +77,7 @@ public class ProjectionChunkTests
 
     // The automatic chunking on shapes it splits, against one chunk of all T·B rows (an override larger than any run),
     // with and without lengths: a batch of 64 (two steps a chunk), the GRU's reset form bidirectional over two layers
-    // (the second layer's input is 2H wide), and single long sequences (chunks of ≥ I rows, the last one-row
-    // remainder merged into the chunk before).
+    // (the second layer's input is 2H wide), and single long sequences (chunks of ≥ I rows, a last chunk of one row).
     [Theory]
     [InlineData(CellKind.Gru, true, false, 1, 16, 64, 64, 128)]
     [InlineData(CellKind.Gru, false, true, 2, 12, 33, 20, 96)]
