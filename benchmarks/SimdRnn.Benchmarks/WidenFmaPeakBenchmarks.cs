@@ -18,7 +18,9 @@ namespace SimdRnn.Benchmarks;
 /// </list>
 /// Written against <see cref="Vector256{T}"/>/<see cref="Vector512{T}"/> directly, not through SimdRnn's kernels, so it
 /// describes the machine: the floor a memory-light (L1/L2-resident or batched) product over each format cannot beat
-/// with float32 arithmetic. GFLOP/s = 2·MACs / median.
+/// with float32 arithmetic. GFLOP/s = 2·MACs / median. One method per width and format on purpose: each must compile
+/// to exactly the instruction sequence named above, and a generic wrapper struct (as in <see cref="IMachineVector{TSelf}"/>)
+/// can cost a move per FMA and keep loads out of its memory operand (what the library's kernels had to work around).
 /// </summary>
 [Config(typeof(BenchConfig))]
 [MemoryDiagnoser]
