@@ -12,9 +12,11 @@ internal static class MatrixProducts
     /// with W's effective weights (<see cref="PackedMatrix"/>). The format is dispatched once per call: one row runs as
     /// GEMV over the stored elements (fp32, or bf16/int8 widened in registers, the scale applied after each row's dot
     /// product); more rows as X·(Wᵀ) on the fp32 broadcast GEMM kernel over the effective weights' transposed copy.
+    /// <paramref name="oneRowOnGemm"/> sends one row to the GEMM kernel too, so that it gets the bits it would get among
+    /// other rows (a batch-parallel part of one stream matches the serial batch).
     /// </summary>
-    public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate) =>
-        MultiplyRows(w, 0, w.Rows, x, rows, y, accumulate);
+    public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate, bool oneRowOnGemm = false) =>
+        MultiplyRows(w, 0, w.Rows, x, rows, y, accumulate, oneRowOnGemm);
 
     /// <summary>
     /// Y[rows × W.Rows] += X[rows × W.Cols]·Wᵀ on the GEMM kernel over the effective weights' transposed copy whatever
@@ -29,12 +31,14 @@ internal static class MatrixProducts
     /// W's rows (a GRU's r, z or n gates). One row: GEMV over the stored format's block (and its scales). More rows: the
     /// broadcast GEMM kernel over the block's columns of the effective weights' transposed copy (rows
     /// [first, first + count) of W are columns of Wᵀ, <paramref name="firstRow"/> floats in, W.Rows apart), at the full
-    /// width, each element the same sum in the same order as in <see cref="Multiply"/>.
+    /// width, each element the same sum in the same order as in <see cref="Multiply"/>. <paramref name="oneRowOnGemm"/>: one
+    /// row on the GEMM kernel as well (see <see cref="Multiply"/>).
     /// </summary>
-    public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate)
+    public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate,
+        bool oneRowOnGemm = false)
     {
         int k = w.Cols;
-        if (rows == 1)
+        if (rows == 1 && !oneRowOnGemm)
         {
             Span<float> y1 = y.Slice(0, rowCount);
             if (!accumulate) y1.Clear();

@@ -227,7 +227,7 @@ public sealed partial class RecurrentSession : IDisposable
     {
         if (_partEngines.Length >= parts) return;
         var engines = new SequenceEngine[parts];
-        for (int p = 0; p < parts; p++) engines[p] = p < _partEngines.Length ? _partEngines[p] : new SequenceEngine(Network.Layout, training: false);
+        for (int p = 0; p < parts; p++) engines[p] = p < _partEngines.Length ? _partEngines[p] : new SequenceEngine(Network.Layout, training: false, batchPart: true);
         _partEngines = engines;
         Array.Resize(ref _partInput, parts);
         Array.Resize(ref _partH0, parts);

@@ -23,6 +23,7 @@ internal sealed class SequenceEngine : IDisposable
     private readonly RecurrentLayout _layout;
     private readonly RecurrentSpec _spec;
     private readonly bool _training;
+    private readonly bool _oneRowOnGemm;
     private readonly int _h, _gh, _dh, _cacheWidth;
     private int _rowCapacity, _stepCapacity, _batchCapacity;
 
@@ -48,11 +49,19 @@ internal sealed class SequenceEngine : IDisposable
     private int[] _lengths = [];
     private bool _hasLengths;
 
-    public SequenceEngine(RecurrentLayout layout, bool training)
+    /// <param name="layout">The network's layout.</param>
+    /// <param name="training">Keep the history a backward pass needs.</param>
+    /// <param name="batchPart">
+    /// The engine runs a part of a larger batch (a batch-parallel run): its products run on the GEMM kernel even when
+    /// the part has one stream (B = 1) or one row (T·B = 1), as the whole batch's products do, so each stream gets the
+    /// bits the serial run gives it. Otherwise one row runs on the GEMV kernel of the weights' stored format.
+    /// </param>
+    public SequenceEngine(RecurrentLayout layout, bool training, bool batchPart = false)
     {
         _layout = layout;
         _spec = layout.Spec;
         _training = training;
+        _oneRowOnGemm = batchPart;
         _h = _spec.HiddenSize;
         _gh = _spec.Gates * _h;
         _dh = _spec.LayerOutputSize;
@@ -154,7 +163,7 @@ internal sealed class SequenceEngine : IDisposable
                             _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
                             _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
                             _resetHidden[slot].Length == 0 ? default : _resetHidden[slot].AsSpan(_training ? t * bh : 0, bh),
-                            _recurrent, _gates, _cellScratch);
+                            _recurrent, _gates, _cellScratch, _oneRowOnGemm);
                         KeepPaddedRows(t, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh);
                     }
                     s0 += count;
@@ -182,7 +191,7 @@ internal sealed class SequenceEngine : IDisposable
             int o = _spec.ReadoutSize;
             Span<float> readout = _readout.AsSpan(0, rows * o);
             MatrixProducts.BroadcastRows(head.Bias, rows, readout);
-            MatrixProducts.Multiply(head.Weights, layerInput, rows, readout, accumulate: true);
+            MatrixProducts.Multiply(head.Weights, layerInput, rows, readout, accumulate: true, _oneRowOnGemm);
             if (_training) readout.CopyTo(_readoutLogits);
             if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(readout, readout);
             ClearPadded(readout, o, 0, o);
