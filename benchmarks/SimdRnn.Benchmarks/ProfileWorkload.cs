@@ -5,7 +5,8 @@ namespace SimdRnn.Benchmarks;
 
 /// <summary>
 /// Runs one of the ONNX Runtime comparison workloads in a loop for a while, without BenchmarkDotNet, so that a sampling
-/// profiler can attach to a process doing nothing else: <c>profile step|sequence|batch gru|lstm simdrnn|ort [IxH] [seconds]</c>.
+/// profiler can attach to a process doing nothing else: <c>profile step|sequence|batch gru|lstm simdrnn|ort [IxH] [seconds] [fp32|bf16|int8]</c>
+/// (the last: the SimdRnn network's weight format).
 /// scripts/profile.sh runs it under <c>perf record</c>; the results are in docs/profiles.md.
 /// </summary>
 internal static class ProfileWorkload
@@ -14,7 +15,7 @@ internal static class ProfileWorkload
     {
         if (args.Length < 4 || args[1] is not ("step" or "sequence" or "batch") || args[2] is not ("gru" or "lstm") || args[3] is not ("simdrnn" or "ort"))
         {
-            Console.Error.WriteLine("usage: profile step|sequence|batch gru|lstm simdrnn|ort [IxH] [seconds]");
+            Console.Error.WriteLine("usage: profile step|sequence|batch gru|lstm simdrnn|ort [IxH] [seconds] [fp32|bf16|int8]");
             return 2;
         }
         string workload = args[1];
@@ -29,8 +30,15 @@ internal static class ProfileWorkload
             _ => (OnnxRuntimeBatchBenchmarks.Steps, OnnxRuntimeBatchBenchmarks.Batch),
         };
 
-        var network = OrtHarness.Network(cell, size);
-        using var harness = new OrtHarness(network, steps, batch);
+        var precision = (args.Length > 6 ? args[6] : "fp32") switch
+        {
+            "bf16" => WeightPrecision.BFloat16,
+            "int8" => WeightPrecision.Int8,
+            _ => WeightPrecision.Float32,
+        };
+        var master = OrtHarness.Network(cell, size);
+        using var harness = new OrtHarness(master, steps, batch);
+        var network = master.WithWeightFormat(precision);
         using var session = network.CreateSession();
         session.MaxDegreeOfParallelism = 1;
         var state = network.CreateState(batch);
@@ -54,7 +62,7 @@ internal static class ProfileWorkload
             for (int k = 0; k < 64; k++) Invoke();
             runs += 64;
         }
-        Console.WriteLine($"{workload} {args[2]} {args[3]} {size}: {runs} runs, {watch.Elapsed.TotalMilliseconds * 1000 / runs:0.00} µs per run");
+        Console.WriteLine($"{workload} {args[2]} {args[3]} {size} {precision}: {runs} runs, {watch.Elapsed.TotalMilliseconds * 1000 / runs:0.00} µs per run");
         return 0;
     }
 }
