@@ -7,7 +7,8 @@
 #   bash scripts/revision-ab.sh REVISION [rounds]
 #
 # SIMDRNN_AB_WORKLOADS="batch gru 64x128;sequence lstm 512x512 BFloat16" runs only those (a workload without a weight
-# format runs fp32; cells gru, gru0 = linear_before_reset 0, lstm); SIMDRNN_AB_MODES="default" only that mode.
+# format runs fp32; cells gru, gru0 = linear_before_reset 0, lstm; workloads step, sequence, batch, train, parallel =
+# T = 100, B = 2 on two threads); SIMDRNN_AB_MODES="default" only that mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 revision=${1:?usage: scripts/revision-ab.sh REVISION [rounds]} rounds=${2:-41}

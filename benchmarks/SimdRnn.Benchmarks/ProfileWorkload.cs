@@ -30,15 +30,21 @@ internal static class ProfileWorkload
             _ => (OnnxRuntimeBatchBenchmarks.Steps, OnnxRuntimeBatchBenchmarks.Batch),
         };
 
-        var precision = (args.Length > 6 ? args[6] : "fp32") switch
+        WeightPrecision? precision = (args.Length > 6 ? args[6] : "fp32") switch
         {
+            "fp32" => WeightPrecision.Float32,
             "bf16" => WeightPrecision.BFloat16,
             "int8" => WeightPrecision.Int8,
-            _ => WeightPrecision.Float32,
+            _ => null,
         };
+        if (precision is null)
+        {
+            Console.Error.WriteLine($"unknown weight format '{args[6]}' (fp32, bf16, int8)");
+            return 2;
+        }
         var master = OrtHarness.Network(cell, size);
         using var harness = new OrtHarness(master, steps, batch);
-        var network = master.WithWeightFormat(precision);
+        var network = master.WithWeightFormat(precision.Value);
         using var session = network.CreateSession();
         session.MaxDegreeOfParallelism = 1;
         var state = network.CreateState(batch);

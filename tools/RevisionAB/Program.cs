@@ -8,8 +8,9 @@ using System.Runtime.Loader;
 // so that the VM's drift (1.5–1.8× within minutes here) hits both alike. Prints each build's median time per call and
 // the median of the per-round ratios A/B (> 1: B is faster). scripts/revision-ab.sh builds a revision and runs the set.
 //
-//   RevisionAB A.dll B.dll step|sequence|batch|train gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]
-//     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison; train: one forward and
+//   RevisionAB A.dll B.dll step|sequence|batch|train|parallel gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison; parallel: T = 100, B = 2
+//     on two threads, one stream per part of the batch-parallel path; train: one forward and
 //     backward pass of a RecurrentTrainer over the batch's T and B, fp32; gru0: the GRU with linear_before_reset = 0,
 //     ONNX's default form)
 //   RevisionAB A.dll B.dll gemm - MxNxK [-] [rounds]      (C += A·B, the public Gemm.MultiplyAccumulate)
@@ -18,9 +19,9 @@ using System.Runtime.Loader;
 // once at set-up and delegates after, so both builds' calls cost the same.
 if (args.Length >= 5 && args[2] == "gemm")
     return Kernels.Gemm(args);
-if (args.Length < 5 || args[2] is not ("step" or "sequence" or "batch" or "train") || args[3] is not ("gru" or "gru0" or "lstm"))
+if (args.Length < 5 || args[2] is not ("step" or "sequence" or "batch" or "train" or "parallel") || args[3] is not ("gru" or "gru0" or "lstm"))
 {
-    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch|train gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]");
+    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch|train|parallel gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]");
     return 2;
 }
 string workload = args[2], cell = args[3], size = args[4], format = args.Length > 5 ? args[5] : "fp32";
@@ -28,8 +29,8 @@ int rounds = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) 
 int inputs = int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture), hidden = int.Parse(size.Split('x')[1], CultureInfo.InvariantCulture);
 // T and B as in the ONNX Runtime comparison.
 bool batched = workload is "batch" or "train";
-int steps = batched ? 64 : 100, batch = batched ? 64 : 1;
-bool large = hidden >= 512 || batched;
+int steps = batched ? 64 : 100, batch = batched ? 64 : workload == "parallel" ? 2 : 1;
+bool large = hidden >= 512 || batched || workload == "parallel";
 int callsPerSlice = workload == "step" ? 200 : large ? 1 : 4;
 
 var slices = new Action[2];
@@ -69,7 +70,7 @@ for (int v = 0; v < 2; v++)
     {
         object session = networkType.GetMethod("CreateSession")!.Invoke(network, null)!;
         // One core each: builds that can split one sequence across cores (issue 13) do so only when asked.
-        session.GetType().GetProperty("MaxDegreeOfParallelism")?.SetValue(session, 1);
+        session.GetType().GetProperty("MaxDegreeOfParallelism")?.SetValue(session, workload == "parallel" ? 2 : 1);
         MethodInfo method = session.GetType().GetMethods().First(m => m.Name == "Run" && m.GetParameters()[2].ParameterType == typeof(Span<float>));
         var run = method.CreateDelegate<RunCall>(session);
         var y = new float[steps * batch * hidden];

@@ -55,6 +55,12 @@ public static partial class Gemm
         /// <summary>B of at least this many floats (512 KiB, half of a 1 MiB L2) is prefetched sliver by sliver.</summary>
         internal const int PrefetchFloats = 128 * 1024;
 
+        /// <summary>A 4 KiB page of floats: B's rows at least this far apart each sit in another page.</summary>
+        internal const int PageFloats = 1024;
+
+        /// <summary>The vectors of columns one pass of <see cref="OneRow"/> keeps in accumulators.</summary>
+        private const int OneRowVectors = 8;
+
         /// <summary>The number of floats of B (rows × K) walked per block by the dot kernel: 192 KB, within L2.</summary>
         internal const int DotBlockFloats = 48 * 1024;
 
@@ -276,11 +282,17 @@ public static partial class Gemm
             where TRows : struct, IRowStride
         {
             nint ldb = rows.Of(n);
+            if (m == 1)
+            {
+                OneRow(ref a, depthStride, k, ref b, ldb, n, ref c);
+                return;
+            }
             int count = TVector.Count, wide = SliverVectors * count, depthBlock = DepthBlock, tileRows = WideTileRows;
             TVector columnTail = TVector.TailMask(n);
             TVector allLanes = TVector.GreaterThanOrEqual(TVector.Zero, TVector.Zero);
             Span<float> panel = stackalloc float[PanelFloats];
-            bool streamed = (long)k * ldb >= PrefetchFloats;
+            // Hints only where the hardware prefetchers fail: B larger than half an L2 and its rows a page or more apart.
+            bool streamed = (long)k * ldb >= PrefetchFloats && ldb >= PageFloats;
             ref float panelRef = ref MemoryMarshal.GetReference(panel);
             for (int p0 = 0; p0 < k; p0 += depthBlock)
             {
@@ -558,6 +570,67 @@ public static partial class Gemm
             TVector.Store(TVector.ConditionalSelect(store, s2, o2), ref c2, 0);
             TVector.Store(TVector.ConditionalSelect(store, s1, o1), ref c1, 0);
             TVector.Store(TVector.ConditionalSelect(store, s0, o0), ref c0, 0);
+        }
+
+        /// <summary>
+        /// C[0, j] += Σ_p A(0, p)·B[p, j] for a single row of A (a stream of its own, a one-row readout gradient). A row
+        /// tile would repeat the row into all its rows, and one row's two chains would wait on the FMA latency; here the
+        /// columns go in passes of <see cref="OneRowVectors"/> vectors (as many independent chains), then one vector at a
+        /// time, the last one overlapping and masked to its new lanes. Each element is the same chain of fused
+        /// multiply-adds over p in increasing order as in the tiles (their depth blocks only store and reload it), so a
+        /// row gets the same bits alone as among other rows.
+        /// </summary>
+        private static void OneRow(ref float a, nint depthStride, int k, ref float b, nint ldb, int n, ref float c)
+        {
+            int count = TVector.Count, block = OneRowVectors * count;
+            int j = 0;
+            for (; j <= n - block; j += block) OneRowBlock(ref a, depthStride, k, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j));
+            TVector allLanes = TVector.GreaterThanOrEqual(TVector.Zero, TVector.Zero);
+            for (; j <= n - count; j += count) OneRowVector(ref a, depthStride, k, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), allLanes);
+            if (j < n)
+            {
+                // The last vector overlaps the one before; only its new lanes are written.
+                int lastColumn = n - count;
+                OneRowVector(ref a, depthStride, k, ref Unsafe.Add(ref b, lastColumn), ldb, ref Unsafe.Add(ref c, lastColumn), TVector.TailMask(n));
+            }
+        }
+
+        /// <summary>C[0, 0..8V) += Σ_{p&lt;k} A(0, p)·B[p, 0..8V), in 8 accumulators.</summary>
+        private static void OneRowBlock(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c)
+        {
+            nuint v = (nuint)TVector.Count;
+            TVector s0 = TVector.Load(ref c, 0), s1 = TVector.Load(ref c, v), s2 = TVector.Load(ref c, 2 * v), s3 = TVector.Load(ref c, 3 * v);
+            TVector s4 = TVector.Load(ref c, 4 * v), s5 = TVector.Load(ref c, 5 * v), s6 = TVector.Load(ref c, 6 * v), s7 = TVector.Load(ref c, 7 * v);
+            ref float ap = ref a;
+            ref float bp = ref b;
+            for (int p = 0; p < k; p++)
+            {
+                // C[0, :] += A(0, p) · B[p, :]
+                TVector x = TVector.Create(ap);
+                TVector.AccumulateLoaded(ref s0, ref bp, 0, x); TVector.AccumulateLoaded(ref s1, ref bp, v, x);
+                TVector.AccumulateLoaded(ref s2, ref bp, 2 * v, x); TVector.AccumulateLoaded(ref s3, ref bp, 3 * v, x);
+                TVector.AccumulateLoaded(ref s4, ref bp, 4 * v, x); TVector.AccumulateLoaded(ref s5, ref bp, 5 * v, x);
+                TVector.AccumulateLoaded(ref s6, ref bp, 6 * v, x); TVector.AccumulateLoaded(ref s7, ref bp, 7 * v, x);
+                ap = ref Unsafe.Add(ref ap, depthStride);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            TVector.Store(s0, ref c, 0); TVector.Store(s1, ref c, v); TVector.Store(s2, ref c, 2 * v); TVector.Store(s3, ref c, 3 * v);
+            TVector.Store(s4, ref c, 4 * v); TVector.Store(s5, ref c, 5 * v); TVector.Store(s6, ref c, 6 * v); TVector.Store(s7, ref c, 7 * v);
+        }
+
+        /// <summary>C[0, 0..V) += Σ_{p&lt;k} A(0, p)·B[p, 0..V), written where <paramref name="store"/> is set.</summary>
+        private static void OneRowVector(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c, TVector store)
+        {
+            TVector old = TVector.Load(ref c, 0), sum = old;
+            ref float ap = ref a;
+            ref float bp = ref b;
+            for (int p = 0; p < k; p++)
+            {
+                TVector.AccumulateLoaded(ref sum, ref bp, 0, TVector.Create(ap));
+                ap = ref Unsafe.Add(ref ap, depthStride);
+                bp = ref Unsafe.Add(ref bp, ldb);
+            }
+            TVector.Store(TVector.ConditionalSelect(store, sum, old), ref c, 0);
         }
     }
 

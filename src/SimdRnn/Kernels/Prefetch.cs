@@ -12,12 +12,17 @@ namespace SimdRnn.Kernels;
 /// </summary>
 internal static class Prefetch
 {
-    /// <summary>Asks for the cache lines holding <paramref name="bytes"/> bytes from <paramref name="location"/> in L2.</summary>
+    /// <summary>
+    /// Asks for the cache lines holding <paramref name="bytes"/> (≥ 1) bytes from <paramref name="location"/> in L2:
+    /// one hint per 64 bytes from the start, and one for the line of the last byte (a piece that is not 64-byte
+    /// aligned spans one line more).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void ToL2(ref float location, int bytes)
     {
         if (!Sse.IsSupported) return;
         byte* at = (byte*)Unsafe.AsPointer(ref location);
         for (int offset = 0; offset < bytes; offset += 64) Sse.Prefetch1(at + offset);
+        Sse.Prefetch1(at + bytes - 1);
     }
 }

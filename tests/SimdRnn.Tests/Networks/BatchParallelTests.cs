@@ -11,12 +11,17 @@ public class BatchParallelTests
 {
     [Property(MaxTest = 60)]
     public Property Parallel_runs_give_the_bits_of_serial_runs() =>
-        Prop.ForAll(RecurrentCase.Arbitrary(maxSize: 48, maxSteps: 6, maxBatch: 9), Gen.Choose(2, 4).ToArbitrary(),
-            Gen.Elements(WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8).ToArbitrary(), (c, threads, precision) =>
+        Prop.ForAll(RecurrentCase.Arbitrary(maxSize: 48, maxSteps: 6, maxBatch: 9), 
+            (from t in Gen.Choose(2, 4) from seed in Gen.Choose(0, int.MaxValue) select (Threads: t, LengthSeed: seed)).ToArbitrary(),
+            Gen.Elements(WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8).ToArbitrary(), (c, draw, precision) =>
         {
+            int threads = draw.Threads, lengthSeed = draw.LengthSeed;
             var spec = c.Spec;
             var network = c.Network().WithWeightFormat(precision);
             int n = c.T * c.B;
+            // Half the cases with packed-sequence lengths in 1..T (padded steps skipped or kept per stream).
+            var random = new Random(lengthSeed);
+            int[] lengths = c.T > 0 && random.Next(2) == 0 ? Enumerable.Range(0, c.B).Select(_ => random.Next(1, c.T + 1)).ToArray() : [];
             float[] serial = new float[n * spec.OutputSize], parallel = new float[serial.Length];
             float[] hs = new float[c.StateLength], hp = new float[c.StateLength];
             float[] cs = spec.HasCellState ? new float[c.StateLength] : [], cp = spec.HasCellState ? new float[c.StateLength] : [];
@@ -24,17 +29,17 @@ public class BatchParallelTests
             using (var session = network.CreateSession())
             {
                 session.MaxDegreeOfParallelism = 1;
-                session.Run(c.X, c.B, serial, c.H0, c.C0, hs, cs, ls);
+                session.Run(c.X, c.B, lengths, serial, c.H0, c.C0, hs, cs, ls);
             }
             using (var session = network.CreateSession())
             {
                 session.MaxDegreeOfParallelism = threads;
-                session.RunParallelForTests(c.X, c.B, parallel, c.H0, c.C0, hp, cp, lp);
+                session.RunParallelForTests(c.X, c.B, parallel, c.H0, c.C0, hp, cp, lp, lengths);
             }
             // Each part runs the whole batch's kernels on its streams' rows, a part of one stream included (its products
             // stay on the GEMM kernel), and every row of a product is summed in the same order whatever the row count:
             // the same bits, not merely close ones.
-            string what = $"{c}, {precision}, {threads} threads";
+            string what = $"{c}, {precision}, {threads} threads, lengths [{string.Join(", ", lengths)}]";
             Assert.True(parallel.AsSpan().SequenceEqual(serial), $"{what}: output");
             Assert.True(hp.AsSpan().SequenceEqual(hs), $"{what}: h_n");
             Assert.True(cp.AsSpan().SequenceEqual(cs), $"{what}: c_n");

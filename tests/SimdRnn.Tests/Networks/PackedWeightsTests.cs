@@ -139,16 +139,69 @@ public class PackedWeightsTests
             c =>
             {
                 var (n, k, m, first, count, seed) = c;
-                float[] master = Values(n * k, seed), x = Values(m * k, seed + 1);
-                var w = PackedMatrix.FromFloat32(master, n, k);
-                var whole = new float[m * n];
-                MatrixProducts.Multiply(w, x, m, whole, accumulate: false);
-                var block = new float[m * count];
-                MatrixProducts.MultiplyRows(w, first, count, x, m, block, accumulate: false);
+                BlockHasTheBitsOfTheWhole(PackedMatrix.FromFloat32(Values(n * k, seed), n, k), Values(m * k, seed + 1), m, first, count, c.ToString());
+            });
+
+    /// <summary>
+    /// Asserts that X·W[first .. first + count)ᵀ (<see cref="MatrixProducts.MultiplyRows"/>) has, element for element,
+    /// the bits of those columns of X·Wᵀ (<see cref="MatrixProducts.Multiply"/>), one input row on the GEMM kernel too;
+    /// returns the whole product.
+    /// </summary>
+    private static float[] BlockHasTheBitsOfTheWhole(PackedMatrix w, float[] x, int m, int first, int count, string what)
+    {
+        int n = w.Rows;
+        var whole = new float[m * n];
+        MatrixProducts.Multiply(w, x, m, whole, accumulate: false, oneRowOnGemm: true);
+        var block = new float[m * count];
+        MatrixProducts.MultiplyRows(w, first, count, x, m, block, accumulate: false, oneRowOnGemm: true);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < count; j++)
+                Assert.True(BitConverter.SingleToInt32Bits(whole[i * n + first + j]) == BitConverter.SingleToInt32Bits(block[i * count + j]),
+                    $"{what} at [{i}, {j}]: {block[i * count + j]:R} vs {whole[i * n + first + j]:R}");
+        return whole;
+    }
+
+    // Blocks of a W with 1500 rows and K = 100: B = Wᵀ is 150 000 floats with rows 1500 floats apart, so the broadcast
+    // kernel prefetches the next sliver (Kernel.PrefetchFloats, PageFloats) inside a block of columns; and one input
+    // row runs the one-row kernel over the same strided block. Blocks at the start, the middle and the end.
+    [Theory]
+    [InlineData(20, 0, 64)]
+    [InlineData(20, 700, 101)]
+    [InlineData(20, 1436, 64)]
+    [InlineData(1, 0, 1500)]
+    [InlineData(1, 1433, 67)]
+    public void Blocks_of_a_wide_matrix_give_the_bits_of_the_whole_product(int m, int first, int count)
+    {
+        const int n = 1500, k = 100;
+        float[] master = Values(n * k, 3), x = Values(m * k, 4);
+        float[] whole = BlockHasTheBitsOfTheWhole(PackedMatrix.FromFloat32(master, n, k), x, m, first, count, $"m = {m}, block {first} + {count}");
+        Check(whole, m, n, k, (i, j, p) => (double)x[i * k + p] * master[j * k + p], null);
+    }
+
+    // oneRowOnGemm (a batch-parallel part of one stream): one input row on the GEMM kernel gets the bits that row gets
+    // among others, in every weight format (all of them multiply the effective weights' fp32 transposed copy there).
+    [Property(MaxTest = 60)]
+    public Property One_row_on_the_GEMM_kernel_gets_the_bits_of_a_multi_row_product() =>
+        Prop.ForAll(
+            (from n in Gen.Choose(1, 140)
+             from k in Gen.Choose(1, 90)
+             from m in Gen.Choose(2, 12)
+             from format in Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8)
+             from seed in Gen.Choose(0, 1000)
+             select (n, k, m, format, seed)).ToArbitrary(),
+            c =>
+            {
+                var (n, k, m, format, seed) = c;
+                float[] x = Values(m * k, seed + 1);
+                var w = PackedMatrix.From(format, Values(n * k, seed), n, k);
+                var all = new float[m * n];
+                MatrixProducts.Multiply(w, x, m, all, accumulate: false);
                 for (int i = 0; i < m; i++)
-                    for (int j = 0; j < count; j++)
-                        Assert.True(BitConverter.SingleToInt32Bits(whole[i * n + first + j]) == BitConverter.SingleToInt32Bits(block[i * count + j]),
-                            $"{c} at [{i}, {j}]: {block[i * count + j]:R} vs {whole[i * n + first + j]:R}");
+                {
+                    var one = new float[n];
+                    MatrixProducts.Multiply(w, x.AsSpan(i * k, k), 1, one, accumulate: false, oneRowOnGemm: true);
+                    Assert.True(one.AsSpan().SequenceEqual(all.AsSpan(i * n, n)), $"{c}: row {i}");
+                }
             });
 
     private static void Check(float[] actual, int rows, int n, int k, Func<int, int, int, double> term, float[]? initial)
