@@ -10,7 +10,8 @@ using System.Runtime.Loader;
 //
 //   RevisionAB A.dll B.dll step|sequence|batch|train|parallel gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]
 //     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison; parallel: T = 100, B = 2
-//     on two threads, one stream per part of the batch-parallel path; train: one forward and
+//     on two threads, one stream per part of the batch-parallel path, for models large enough to take it,
+//     T·B·G·H·(I + H) ≥ 2·10⁶, e.g. 512x512; train: one forward and
 //     backward pass of a RecurrentTrainer over the batch's T and B, fp32; gru0: the GRU with linear_before_reset = 0,
 //     ONNX's default form)
 //   RevisionAB A.dll B.dll gemm - MxNxK [-] [rounds]      (C += A·B, the public Gemm.MultiplyAccumulate)

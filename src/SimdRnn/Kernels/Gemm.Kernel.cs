@@ -23,9 +23,11 @@ public static partial class Gemm
     /// the B sliver (DepthBlock × 2V floats, 16 KB) stays in L1 while every row tile reuses it; rows in blocks of
     /// <see cref="RowBlock"/> so the A block stays in L2 while every column sliver reuses it. Column tails: one vector
     /// at a time, the last one overlapping the previous and masked to its new lanes. Row tails: the missing rows
-    /// repeat the last row (they load, compute and store the same values as it). Every element of C is summed by
-    /// fused multiply-adds over p in increasing order whatever the width, the tile or the block, so these two kernels
-    /// give the same bits at every width and every buffer offset.
+    /// repeat the last row (they load, compute and store the same values as it); a single row of A has its own kernel
+    /// (<see cref="OneRow"/>), 8 vectors of columns at once. Every element of C is summed by fused multiply-adds over p
+    /// in increasing order whatever the width, the tile, the block or the number of rows (NaN payloads aside), so these
+    /// two kernels give the same bits at every width and every buffer offset, and a row the same bits alone as among
+    /// other rows.
     /// </para>
     /// <para>
     /// <b>C = A·Bᵀ</b> (dot products): both factors are read along contiguous rows, so a micro-kernel takes 2 rows of A

@@ -144,8 +144,9 @@ public class GemmTests
     /// <summary>
     /// Shapes beyond the property range, "M, N, K": M around the row block (128), K around the depth block (256; 128 at
     /// 512 bits) and, for A·Bᵀ, N past the rows of B walked per block (48·1024 / K); N around multiples of 4, 8 and 16
-    /// lanes (±1) and below one vector; odd sizes everywhere. 37, 515, 300: B (K·N = 154 500 floats) past the size from
-    /// which the broadcast forms prefetch the next sliver (Kernel.PrefetchFloats), with a column tail.
+    /// lanes (±1) and below one vector; odd sizes everywhere. 37, 1030, 130: B (K·N = 133 900 floats, rows 1030 floats
+    /// apart) past the size and the row distance from which the broadcast forms prefetch the next sliver
+    /// (Kernel.PrefetchFloats, PageFloats), past one depth block, with a column tail.
     /// </summary>
     public static TheoryData<int, int, int> LargerShapes => new()
     {
@@ -163,7 +164,7 @@ public class GemmTests
         { 9, 47, 128 },
         { 11, 63, 513 },
         { 70, 64, 64 },
-        { 37, 515, 300 },
+        { 37, 1030, 130 },
     };
 
     [Theory]
@@ -187,7 +188,7 @@ public class GemmTests
     [InlineData(130, 67, 19)]
     [InlineData(9, 16, 5)]
     [InlineData(64, 384, 128)]
-    [InlineData(21, 515, 300)]
+    [InlineData(21, 1030, 130)]
     public void Broadcast_forms_give_the_same_bits_at_every_width(int m, int n, int k)
     {
         var c = MakeCase(m, n, k, seed: 77, accumulate: true);

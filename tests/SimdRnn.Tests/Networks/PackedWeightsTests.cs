@@ -170,6 +170,7 @@ public class PackedWeightsTests
     [InlineData(20, 1436, 64)]
     [InlineData(1, 0, 1500)]
     [InlineData(1, 1433, 67)]
+    [InlineData(1, 700, 301)]
     public void Blocks_of_a_wide_matrix_give_the_bits_of_the_whole_product(int m, int first, int count)
     {
         const int n = 1500, k = 100;
