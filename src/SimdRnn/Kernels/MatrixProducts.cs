@@ -13,7 +13,8 @@ internal static class MatrixProducts
     /// GEMV over the stored elements (fp32, or bf16/int8 widened in registers, the scale applied after each row's dot
     /// product); more rows as X·(Wᵀ) on the fp32 broadcast GEMM kernel over the effective weights' transposed copy.
     /// <paramref name="oneRowOnGemm"/> sends one row to the GEMM kernel too, so that it gets the bits it would get among
-    /// other rows (a batch-parallel part of one stream matches the serial batch).
+    /// other rows (a batch-parallel part of one stream matches the serial batch); a bf16 row that overwrites Y keeps the
+    /// GEMV, whose bits are the GEMM's (see <see cref="MultiplyRows"/>).
     /// </summary>
     public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate, bool oneRowOnGemm = false) =>
         MultiplyRows(w, 0, w.Rows, x, rows, y, accumulate, oneRowOnGemm);
@@ -38,7 +39,11 @@ internal static class MatrixProducts
         bool oneRowOnGemm = false)
     {
         int k = w.Cols;
-        if (rows == 1 && !oneRowOnGemm)
+        // The paired bf16 GEMV sums each row from zero in column order by fused multiply-adds into the row's own lane:
+        // the GEMM kernel's chain over the same (widened) weights. So an overwritten bf16 row keeps the GEMV, half the
+        // bytes, even where the GEMM's bits are required; fp32 and int8 rows do not (dot products split across lanes,
+        // int8's scale applied after the sum).
+        if (rows == 1 && (!oneRowOnGemm || (w.Format == WeightFormat.BFloat16 && !accumulate)))
         {
             Span<float> y1 = y.Slice(0, rowCount);
             if (!accumulate) y1.Clear();

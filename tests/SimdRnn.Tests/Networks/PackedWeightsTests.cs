@@ -205,6 +205,35 @@ public class PackedWeightsTests
                 }
             });
 
+    // The paired bf16 GEMV sums each row from zero in column order, one fused multiply-add per weight, into the row's own
+    // lane: the chain the GEMM kernel runs for every element over the effective (widened) weights. So one row on the
+    // GEMV gets the bits of the multi-row product, blocks of rows included (what lets a one-stream part of a bf16
+    // batch keep its GEMV).
+    [Property(MaxTest = 100)]
+    public Property A_bf16_row_on_the_GEMV_gets_the_bits_of_a_multi_row_product() =>
+        Prop.ForAll(
+            (from n in Gen.Choose(1, 300)
+             from k in Gen.Choose(1, 90)
+             from m in Gen.Choose(2, 12)
+             from first in Gen.Choose(0, n - 1)
+             from count in Gen.Choose(1, n - first)
+             from seed in Gen.Choose(0, 1000)
+             select (n, k, m, first, count, seed)).ToArbitrary(),
+            c =>
+            {
+                var (n, k, m, first, count, seed) = c;
+                float[] x = Values(m * k, seed + 1);
+                var w = PackedMatrix.From(WeightFormat.BFloat16, Values(n * k, seed), n, k);
+                var all = new float[m * count];
+                MatrixProducts.MultiplyRows(w, first, count, x, m, all, accumulate: false);
+                for (int i = 0; i < m; i++)
+                {
+                    var one = new float[count];
+                    MatrixProducts.MultiplyRows(w, first, count, x.AsSpan(i * k, k), 1, one, accumulate: false);
+                    Assert.True(one.AsSpan().SequenceEqual(all.AsSpan(i * count, count)), $"{c}: row {i}");
+                }
+            });
+
     private static void Check(float[] actual, int rows, int n, int k, Func<int, int, int, double> term, float[]? initial)
     {
         double gamma = 2 * (k + 1) * Math.Pow(2, -24);
