@@ -128,19 +128,24 @@ public class PackedWeightsTests
     // block (128 at 512 bits), blocks at the start, the middle and the end of W.
     [Property(MaxTest = 150)]
     public Property Blocks_of_rows_give_the_bits_of_the_whole_product() =>
-        Prop.ForAll(
-            (from n in Gen.Choose(1, 90)
-             from k in Gen.Choose(1, 300)
-             from m in Gen.Choose(2, 140)
-             from first in Gen.Choose(0, n - 1)
-             from count in Gen.Choose(1, n - first)
-             from seed in Gen.Choose(0, 1000)
-             select (n, k, m, first, count, seed)).ToArbitrary(),
-            c =>
+        Prop.ForAll(BlockCases(maxRows: 90, maxCols: 300, maxInputRows: 140), c =>
             {
                 var (n, k, m, first, count, seed) = c;
                 BlockHasTheBitsOfTheWhole(PackedMatrix.FromFloat32(Values(n * k, seed), n, k), Values(m * k, seed + 1), m, first, count, c.ToString());
             });
+
+    /// <summary>
+    /// W [n × k] (n up to <paramref name="maxRows"/>, k up to <paramref name="maxCols"/>), m input rows (2 up to
+    /// <paramref name="maxInputRows"/>) and a block of W's rows [first, first + count).
+    /// </summary>
+    private static Arbitrary<(int N, int K, int M, int First, int Count, int Seed)> BlockCases(int maxRows, int maxCols, int maxInputRows) =>
+        (from n in Gen.Choose(1, maxRows)
+         from k in Gen.Choose(1, maxCols)
+         from m in Gen.Choose(2, maxInputRows)
+         from first in Gen.Choose(0, n - 1)
+         from count in Gen.Choose(1, n - first)
+         from seed in Gen.Choose(0, 1000)
+         select (n, k, m, first, count, seed)).ToArbitrary();
 
     /// <summary>
     /// Asserts that X·W[first .. first + count)ᵀ (<see cref="MatrixProducts.MultiplyRows"/>) has, element for element,
@@ -211,15 +216,7 @@ public class PackedWeightsTests
     // batch keep its GEMV).
     [Property(MaxTest = 100)]
     public Property A_bf16_row_on_the_GEMV_gets_the_bits_of_a_multi_row_product() =>
-        Prop.ForAll(
-            (from n in Gen.Choose(1, 300)
-             from k in Gen.Choose(1, 90)
-             from m in Gen.Choose(2, 12)
-             from first in Gen.Choose(0, n - 1)
-             from count in Gen.Choose(1, n - first)
-             from seed in Gen.Choose(0, 1000)
-             select (n, k, m, first, count, seed)).ToArbitrary(),
-            c =>
+        Prop.ForAll(BlockCases(maxRows: 300, maxCols: 90, maxInputRows: 12), c =>
             {
                 var (n, k, m, first, count, seed) = c;
                 float[] x = Values(m * k, seed + 1);
