@@ -597,6 +597,66 @@ public static partial class Gemm
             }
         }
 
+        /// <summary>
+        /// c[j] += Σ_p a[p]·float32(q[p, j]·s[j]) for j &lt; n (n ≥ Count): <see cref="OneRow"/> over an int8 B whose
+        /// column j has the scale s[j], rows <paramref name="ldb"/> bytes apart. The effective weight is formed in
+        /// registers exactly as the fp32 copy holds it (the int8 widened exactly, times its scale, rounded once), then
+        /// the same fused multiply-add chain over p: the bits of <see cref="OneRow"/> over that copy.
+        /// </summary>
+        public static void OneRowInt8(ReadOnlySpan<float> a, int k, ReadOnlySpan<sbyte> q, nint ldb, int n, ReadOnlySpan<float> scales, Span<float> c)
+        {
+            ref float aRef = ref MemoryMarshal.GetReference(a);
+            ref sbyte qRef = ref MemoryMarshal.GetReference(q);
+            ref float sRef = ref MemoryMarshal.GetReference(scales);
+            ref float cRef = ref MemoryMarshal.GetReference(c);
+            int count = TVector.Count, block = 4 * count;
+            int j = 0;
+            for (; j <= n - block; j += block)
+                OneRowInt8Block(ref aRef, k, ref Unsafe.Add(ref qRef, j), ldb, ref Unsafe.Add(ref sRef, j), ref Unsafe.Add(ref cRef, j));
+            TVector allLanes = TVector.GreaterThanOrEqual(TVector.Zero, TVector.Zero);
+            for (; j <= n - count; j += count)
+                OneRowInt8Vector(ref aRef, k, ref Unsafe.Add(ref qRef, j), ldb, ref Unsafe.Add(ref sRef, j), ref Unsafe.Add(ref cRef, j), allLanes);
+            if (j < n)
+            {
+                // The last vector overlaps the one before; only its new lanes are written.
+                int last = n - count;
+                OneRowInt8Vector(ref aRef, k, ref Unsafe.Add(ref qRef, last), ldb, ref Unsafe.Add(ref sRef, last), ref Unsafe.Add(ref cRef, last), TVector.TailMask(n));
+            }
+        }
+
+        /// <summary>c[0..4V) += Σ_{p&lt;k} a[p]·float32(q[p, 0..4V)·s[0..4V)), in 4 accumulators (the scales in 4 more registers).</summary>
+        private static void OneRowInt8Block(ref float a, int k, ref sbyte q, nint ldb, ref float s, ref float c)
+        {
+            nuint v = (nuint)TVector.Count;
+            TVector s0 = TVector.Load(ref s, 0), s1 = TVector.Load(ref s, v), s2 = TVector.Load(ref s, 2 * v), s3 = TVector.Load(ref s, 3 * v);
+            TVector c0 = TVector.Load(ref c, 0), c1 = TVector.Load(ref c, v), c2 = TVector.Load(ref c, 2 * v), c3 = TVector.Load(ref c, 3 * v);
+            ref sbyte qp = ref q;
+            for (int p = 0; p < k; p++)
+            {
+                // c += a[p] · (q[p, :] · s)
+                TVector x = TVector.Create(Unsafe.Add(ref a, p));
+                TVector.Accumulate(ref c0, x, TVector.LoadInt8(ref qp, 0) * s0);
+                TVector.Accumulate(ref c1, x, TVector.LoadInt8(ref qp, v) * s1);
+                TVector.Accumulate(ref c2, x, TVector.LoadInt8(ref qp, 2 * v) * s2);
+                TVector.Accumulate(ref c3, x, TVector.LoadInt8(ref qp, 3 * v) * s3);
+                qp = ref Unsafe.Add(ref qp, ldb);
+            }
+            TVector.Store(c0, ref c, 0); TVector.Store(c1, ref c, v); TVector.Store(c2, ref c, 2 * v); TVector.Store(c3, ref c, 3 * v);
+        }
+
+        /// <summary>c[0..V) += Σ_{p&lt;k} a[p]·float32(q[p, 0..V)·s[0..V)), written where <paramref name="store"/> is set.</summary>
+        private static void OneRowInt8Vector(ref float a, int k, ref sbyte q, nint ldb, ref float s, ref float c, TVector store)
+        {
+            TVector scale = TVector.Load(ref s, 0), old = TVector.Load(ref c, 0), sum = old;
+            ref sbyte qp = ref q;
+            for (int p = 0; p < k; p++)
+            {
+                TVector.Accumulate(ref sum, TVector.Create(Unsafe.Add(ref a, p)), TVector.LoadInt8(ref qp, 0) * scale);
+                qp = ref Unsafe.Add(ref qp, ldb);
+            }
+            TVector.Store(TVector.ConditionalSelect(store, sum, old), ref c, 0);
+        }
+
         /// <summary>C[0, 0..8V) += Σ_{p&lt;k} A(0, p)·B[p, 0..8V), in 8 accumulators.</summary>
         private static void OneRowBlock(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c)
         {

@@ -164,6 +164,30 @@ public static partial class Gemm
         public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulate(_a, m, k, _b, n, _c);
     }
 
+    /// <summary>
+    /// c[j] += Σ_p a[p]·(q[p, first + j]·s[first + j]) for j in [0, n): one row times a block of columns of an int8 Wᵀ
+    /// [k × ldb] whose column j has the scale s[j] (W's row scales). Each effective weight is formed as float32(q·s),
+    /// exactly as the effective weights' fp32 copy holds it, then one fused multiply-add over p in increasing order: so
+    /// the result has the bits of <see cref="MultiplyAccumulateColumnsUnchecked"/> over that copy, at a quarter of
+    /// the bytes. Unchecked; <paramref name="scales"/> starts at column <paramref name="first"/>.
+    /// </summary>
+    internal static void MultiplyAccumulateOneRowInt8Unchecked(ReadOnlySpan<float> a, int k, ReadOnlySpan<sbyte> q, int ldb, int first, int n,
+        ReadOnlySpan<float> scales, Span<float> c)
+    {
+        if (n == 0 || k == 0) return;
+        var call = new OneRowInt8Call(a.Slice(0, k), k, q.Slice(first, (k - 1) * ldb + n), ldb, n, scales.Slice(0, n), c.Slice(0, n));
+        VectorWidth.Run(VectorWidth.For(n), ref call);
+    }
+
+    private readonly ref struct OneRowInt8Call(ReadOnlySpan<float> a, int k, ReadOnlySpan<sbyte> q, int ldb, int n, ReadOnlySpan<float> scales, Span<float> c) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _a = a, _scales = scales;
+        private readonly ReadOnlySpan<sbyte> _q = q;
+        private readonly Span<float> _c = c;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.OneRowInt8(_a, k, _q, ldb, n, _scales, _c);
+    }
+
     private readonly ref struct MultiplyAccumulateColumnsCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int n, Span<float> c) : IWidthCall
     {
         private readonly ReadOnlySpan<float> _a = a, _b = b;

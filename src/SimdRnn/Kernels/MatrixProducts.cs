@@ -42,7 +42,8 @@ internal static class MatrixProducts
         // The paired bf16 GEMV sums each row from zero in column order by fused multiply-adds into the row's own lane:
         // the GEMM kernel's chain over the same (widened) weights. So an overwritten bf16 row keeps the GEMV, half the
         // bytes, even where the GEMM's bits are required; fp32 and int8 rows do not (dot products split across lanes,
-        // int8's scale applied after the sum).
+        // int8's scale applied after the sum). An int8 row that needs the GEMM's bits runs the one-row int8 kernel
+        // over qᵀ instead, which forms each effective weight in registers as the fp32 copy holds it.
         if (rows == 1 && (!oneRowOnGemm || (w.Format == WeightFormat.BFloat16 && !accumulate)))
         {
             Span<float> y1 = y.Slice(0, rowCount);
@@ -53,6 +54,11 @@ internal static class MatrixProducts
         if (rows == 0) return;
         Span<float> c = y.Slice(0, rows * rowCount);
         if (!accumulate) c.Clear();
+        if (rows == 1 && w.Format == WeightFormat.Int8)
+        {
+            Gemm.MultiplyAccumulateOneRowInt8Unchecked(x, k, w.Int8Transposed, w.Rows, firstRow, rowCount, w.RowScales.Slice(firstRow, rowCount), c);
+            return;
+        }
         Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, k, w.Transposed, w.Rows, firstRow, rowCount, c);
     }
 

@@ -59,6 +59,7 @@ internal sealed class PackedMatrix
     private readonly AlignedBuffer<sbyte>? _int8;
     private readonly float[] _scales;
     private AlignedFloats? _effective, _transposed;
+    private AlignedBuffer<sbyte>? _int8Transposed;
 
     private PackedMatrix(WeightFormat format, int rows, int cols, AlignedFloats? float32, AlignedBuffer<ushort>? bfloat16, AlignedBuffer<sbyte>? int8, float[] scales)
     {
@@ -204,6 +205,12 @@ internal sealed class PackedMatrix
     public ReadOnlySpan<float> Transposed => (Volatile.Read(ref _transposed) ?? BuildTransposed()).Span;
 
     /// <summary>
+    /// An int8 matrix's stored elements transposed, qᵀ [cols, rows], row-major, 64-byte aligned (column r has the scale
+    /// <see cref="RowScales"/>[r]); made on first use, then kept. Empty for the other formats.
+    /// </summary>
+    public ReadOnlySpan<sbyte> Int8Transposed => _int8 is null ? default : (Volatile.Read(ref _int8Transposed) ?? BuildInt8Transposed()).Span;
+
+    /// <summary>
     /// Rewrites the elements from new master values (and the transposed copy, if one was made), allocating nothing.
     /// Only for a private <see cref="WeightFormat.Float32"/> copy no other thread reads (a trainer's weights after an update).
     /// </summary>
@@ -296,6 +303,17 @@ internal sealed class PackedMatrix
         }
         // Publish once: a thread that lost the race uses the winner's copy (identical bits) and drops its own.
         return Interlocked.CompareExchange(ref _transposed, built, null) ?? built;
+    }
+
+    private AlignedBuffer<sbyte> BuildInt8Transposed()
+    {
+        var built = new AlignedBuffer<sbyte>(Rows * Cols);
+        ReadOnlySpan<sbyte> q = _int8!.Span;
+        Span<sbyte> destination = built.Span;
+        for (int i = 0; i < Rows; i++)
+            for (int j = 0; j < Cols; j++) destination[j * Rows + i] = q[i * Cols + j];
+        // Publish once: a thread that lost the race uses the winner's copy (identical bytes) and drops its own.
+        return Interlocked.CompareExchange(ref _int8Transposed, built, null) ?? built;
     }
 
     /// <summary>destination[j, i] = source[i, j] for a rows × cols source.</summary>

@@ -184,50 +184,27 @@ public class PackedWeightsTests
         Check(whole, m, n, k, (i, j, p) => (double)x[i * k + p] * master[j * k + p], null);
     }
 
-    // oneRowOnGemm (a batch-parallel part of one stream): one input row on the GEMM kernel gets the bits that row gets
-    // among others, in every weight format (all of them multiply the effective weights' fp32 transposed copy there).
-    [Property(MaxTest = 60)]
-    public Property One_row_on_the_GEMM_kernel_gets_the_bits_of_a_multi_row_product() =>
-        Prop.ForAll(
-            (from n in Gen.Choose(1, 140)
-             from k in Gen.Choose(1, 90)
-             from m in Gen.Choose(2, 12)
-             from format in Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8)
-             from seed in Gen.Choose(0, 1000)
-             select (n, k, m, format, seed)).ToArbitrary(),
-            c =>
-            {
-                var (n, k, m, format, seed) = c;
-                float[] x = Values(m * k, seed + 1);
-                var w = PackedMatrix.From(format, Values(n * k, seed), n, k);
-                var all = new float[m * n];
-                MatrixProducts.Multiply(w, x, m, all, accumulate: false);
-                for (int i = 0; i < m; i++)
-                {
-                    var one = new float[n];
-                    MatrixProducts.Multiply(w, x.AsSpan(i * k, k), 1, one, accumulate: false, oneRowOnGemm: true);
-                    Assert.True(one.AsSpan().SequenceEqual(all.AsSpan(i * n, n)), $"{c}: row {i}");
-                }
-            });
-
-    // The paired bf16 GEMV sums each row from zero in column order, one fused multiply-add per weight, into the row's own
-    // lane: the chain the GEMM kernel runs for every element over the effective (widened) weights. So one row on the
-    // GEMV gets the bits of the multi-row product, blocks of rows included (what lets a one-stream part of a bf16
-    // batch keep its GEMV).
-    [Property(MaxTest = 100)]
-    public Property A_bf16_row_on_the_GEMV_gets_the_bits_of_a_multi_row_product() =>
-        Prop.ForAll(BlockCases(maxRows: 300, maxCols: 90, maxInputRows: 12), c =>
+    // oneRowOnGemm (a batch-parallel part of one stream): one input row, in any format, overwriting or accumulating,
+    // for a block of W's rows, gets the bits that row gets among others on the GEMM kernel. The three routes: fp32 (and
+    // an accumulating bf16 row) on the GEMM's one-row kernel; an overwriting bf16 row on the paired GEMV, which sums
+    // each row from zero in column order by fused multiply-adds, the GEMM's chain; int8 on the one-row int8 kernel,
+    // which forms each effective weight in registers as the fp32 copy holds it.
+    [Property(MaxTest = 150)]
+    public Property One_row_gets_the_bits_of_a_multi_row_product_in_every_format() =>
+        Prop.ForAll(BlockCases(maxRows: 300, maxCols: 90, maxInputRows: 12),
+            Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8).ToArbitrary(),
+            Gen.Elements(false, true).ToArbitrary(), (c, format, accumulate) =>
             {
                 var (n, k, m, first, count, seed) = c;
-                float[] x = Values(m * k, seed + 1);
-                var w = PackedMatrix.From(WeightFormat.BFloat16, Values(n * k, seed), n, k);
-                var all = new float[m * count];
-                MatrixProducts.MultiplyRows(w, first, count, x, m, all, accumulate: false);
+                float[] x = Values(m * k, seed + 1), initial = Values(m * count, seed + 2);
+                var w = PackedMatrix.From(format, Values(n * k, seed), n, k);
+                float[] all = (float[])initial.Clone();
+                MatrixProducts.MultiplyRows(w, first, count, x, m, all, accumulate);
                 for (int i = 0; i < m; i++)
                 {
-                    var one = new float[count];
-                    MatrixProducts.MultiplyRows(w, first, count, x.AsSpan(i * k, k), 1, one, accumulate: false);
-                    Assert.True(one.AsSpan().SequenceEqual(all.AsSpan(i * count, count)), $"{c}: row {i}");
+                    float[] one = initial.AsSpan(i * count, count).ToArray();
+                    MatrixProducts.MultiplyRows(w, first, count, x.AsSpan(i * k, k), 1, one, accumulate, oneRowOnGemm: true);
+                    Assert.True(one.AsSpan().SequenceEqual(all.AsSpan(i * count, count)), $"{c}, {format}, accumulate {accumulate}: row {i}");
                 }
             });
 
