@@ -46,7 +46,8 @@ internal static class ProfileWorkload
         using var harness = new OrtHarness(master, steps, batch);
         var network = master.WithWeightFormat(precision.Value);
         using var session = network.CreateSession();
-        session.MaxDegreeOfParallelism = 1;
+        // SIMDRNN_PROFILE_THREADS: the batch-parallel path on that many threads (default one).
+        session.MaxDegreeOfParallelism = int.TryParse(Environment.GetEnvironmentVariable("SIMDRNN_PROFILE_THREADS"), out int threads) ? threads : 1;
         var state = network.CreateState(batch);
         float[] x = OrtHarness.Random(batch * network.Spec.InputSize, 7), y = new float[batch * network.Spec.OutputSize];
 

@@ -8,7 +8,8 @@ using System.Runtime.Loader;
 // so that the VM's drift (1.5–1.8× within minutes here) hits both alike. Prints each build's median time per call and
 // the median of the per-round ratios A/B (> 1: B is faster). scripts/revision-ab.sh builds a revision and runs the set.
 //
-//   RevisionAB A.dll B.dll step|sequence|batch|train|parallel gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//   RevisionAB A.dll B.dll step|sequence|batch|batch2|train|parallel gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]
+//     (batch2: the batch on two threads, the batch-parallel path's parts of 32 streams)
 //     (sequence: T = 100, B = 1; batch: T = 64, B = 64, as in the ONNX Runtime comparison; parallel: T = 100, B = 2
 //     on two threads, one stream per part of the batch-parallel path, for models large enough to take it,
 //     T·B·G·H·(I + H) ≥ 2·10⁶, e.g. 512x512; train: one forward and
@@ -20,16 +21,16 @@ using System.Runtime.Loader;
 // once at set-up and delegates after, so both builds' calls cost the same.
 if (args.Length >= 5 && args[2] == "gemm")
     return Kernels.Gemm(args);
-if (args.Length < 5 || args[2] is not ("step" or "sequence" or "batch" or "train" or "parallel") || args[3] is not ("gru" or "gru0" or "lstm"))
+if (args.Length < 5 || args[2] is not ("step" or "sequence" or "batch" or "batch2" or "train" or "parallel") || args[3] is not ("gru" or "gru0" or "lstm"))
 {
-    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch|train|parallel gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]");
+    Console.Error.WriteLine("usage: RevisionAB A.dll B.dll step|sequence|batch|batch2|train|parallel gru|gru0|lstm IxH [fp32|BFloat16|Int8] [rounds]");
     return 2;
 }
 string workload = args[2], cell = args[3], size = args[4], format = args.Length > 5 ? args[5] : "fp32";
 int rounds = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 41;
 int inputs = int.Parse(size.Split('x')[0], CultureInfo.InvariantCulture), hidden = int.Parse(size.Split('x')[1], CultureInfo.InvariantCulture);
 // T and B as in the ONNX Runtime comparison.
-bool batched = workload is "batch" or "train";
+bool batched = workload is "batch" or "batch2" or "train";
 int steps = batched ? 64 : 100, batch = batched ? 64 : workload == "parallel" ? 2 : 1;
 bool large = hidden >= 512 || batched || workload == "parallel";
 int callsPerSlice = workload == "step" ? 200 : large ? 1 : 4;
@@ -71,7 +72,7 @@ for (int v = 0; v < 2; v++)
     {
         object session = networkType.GetMethod("CreateSession")!.Invoke(network, null)!;
         // One core each: builds that can split one sequence across cores (issue 13) do so only when asked.
-        session.GetType().GetProperty("MaxDegreeOfParallelism")?.SetValue(session, workload == "parallel" ? 2 : 1);
+        session.GetType().GetProperty("MaxDegreeOfParallelism")?.SetValue(session, workload is "parallel" or "batch2" ? 2 : 1);
         MethodInfo method = session.GetType().GetMethods().First(m => m.Name == "Run" && m.GetParameters()[2].ParameterType == typeof(Span<float>));
         var run = method.CreateDelegate<RunCall>(session);
         var y = new float[steps * batch * hidden];

@@ -46,7 +46,7 @@ public static partial class Gemm
         private const int SliverVectors = 2;
 
         /// <summary>The inner-dimension block (kc) of the broadcast kernels: as deep as the 16 KB panel allows, at most 256.</summary>
-        internal static int DepthBlock => Math.Min(256, PanelFloats / (SliverVectors * TVector.Count));
+        internal static int DepthBlock => PanelDepthBlock(TVector.Count);
 
         /// <summary>The row block (mc) of the broadcast kernels.</summary>
         internal const int RowBlock = 128;
@@ -224,9 +224,21 @@ public static partial class Gemm
             if (m == 0 || n == 0 || k == 0) return;
             // A(i, p) = a[i·k + p]
             if (ldb == n)
-                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows));
+                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows), ref Unsafe.NullRef<float>());
             else
-                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), new StridedRows(ldb));
+                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), new StridedRows(ldb), ref Unsafe.NullRef<float>());
+        }
+
+        /// <summary>
+        /// C[i,j] += Σ_p A[i,p]·B[p,j] with B dense [k × n] and its full slivers also pre-packed in
+        /// <paramref name="panels"/> (<see cref="BuildPanels"/> at this width): the row tiles read them instead of
+        /// packing a sliver per row block. The same sums in the same order, so the same bits.
+        /// </summary>
+        public static void MultiplyAccumulatePanels(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c)
+        {
+            if (m == 0 || n == 0 || k == 0) return;
+            BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c),
+                default(PanelRows), ref MemoryMarshal.GetReference(panels));
         }
 
         /// <summary>C[i,j] += Σ_p A[p,i]·B[p,j].</summary>
@@ -234,19 +246,24 @@ public static partial class Gemm
         {
             if (m == 0 || n == 0 || k == 0) return;
             // A(i, p) = a[p·m + i]
-            BroadcastProduct(ref MemoryMarshal.GetReference(a), 1, m, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows));
+            BroadcastProduct(ref MemoryMarshal.GetReference(a), 1, m, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows), ref Unsafe.NullRef<float>());
         }
 
         /// <summary>The distance between B's rows in the broadcast kernels.</summary>
         internal interface IRowStride
         {
             nint Of(int n);
+
+            /// <summary>Whether B's full slivers come pre-packed (a constant per type, folded by the JIT).</summary>
+            bool HasPanels { get; }
         }
 
         /// <summary>B dense: rows n floats apart.</summary>
         internal readonly struct DenseRows : IRowStride
         {
             public nint Of(int n) => n;
+
+            public bool HasPanels => false;
         }
 
         /// <summary>B a block of columns of a wider matrix: rows ldb floats apart.</summary>
@@ -255,6 +272,16 @@ public static partial class Gemm
             private readonly nint _ldb = ldb;
 
             public nint Of(int n) => _ldb;
+
+            public bool HasPanels => false;
+        }
+
+        /// <summary>B dense, its full slivers pre-packed (<see cref="BuildPanels"/>); the column tails read B itself.</summary>
+        internal readonly struct PanelRows : IRowStride
+        {
+            public nint Of(int n) => n;
+
+            public bool HasPanels => true;
         }
 
         /// <summary>
@@ -280,7 +307,8 @@ public static partial class Gemm
         /// parameter so that the common dense case compiles to the code it had before blocks of columns existed (a
         /// runtime ldb parameter cost the projection GEMM 3–7%, RevisionAB).
         /// </summary>
-        private static void BroadcastProduct<TRows>(ref float a, nint rowStride, nint depthStride, int m, int k, ref float b, int n, ref float c, TRows rows)
+        private static void BroadcastProduct<TRows>(ref float a, nint rowStride, nint depthStride, int m, int k, ref float b, int n, ref float c, TRows rows,
+            ref float panels)
             where TRows : struct, IRowStride
         {
             nint ldb = rows.Of(n);
@@ -311,7 +339,14 @@ public static partial class Gemm
                     {
                         scoped ref float sliver = ref Unsafe.Add(ref bBlock, j);
                         nint sliverStride = ldb;
-                        if (pack)
+                        if (rows.HasPanels)
+                        {
+                            // Block p0's slivers follow the p0 full-depth rows of the blocks before it; sliver j/2V of
+                            // this block is kc × 2V floats.
+                            sliver = ref Unsafe.Add(ref panels, p0 * (n / wide) * wide + j / wide * kc * wide);
+                            sliverStride = wide;
+                        }
+                        else if (pack)
                         {
                             // panel[p·2V + t] = B[p0 + p, j + t]: the sliver contiguous, so its rows cannot collide in L1
                             // (rows ldb floats apart do when ldb·4 is a multiple of a large power of two). The next

@@ -164,6 +164,48 @@ public static partial class Gemm
         public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulate(_a, m, k, _b, n, _c);
     }
 
+    /// <summary>The depth (rows of B) of the broadcast kernels' blocks at <paramref name="lanes"/> lanes: as deep as a 16 KB sliver of 2 vectors allows, at most 256.</summary>
+    internal static int PanelDepthBlock(int lanes) => Math.Min(256, 4096 / (2 * lanes));
+
+    /// <summary>The floats of <see cref="BuildPanels"/>'s layout for B [k × n] at <paramref name="lanes"/> lanes: its full slivers of 2 vectors.</summary>
+    internal static int PanelLength(int lanes, int k, int n) => k * (n / (2 * lanes) * (2 * lanes));
+
+    /// <summary>
+    /// B [k × n]'s full slivers (2 vectors of <paramref name="lanes"/> wide), in the order the broadcast kernels
+    /// read them: per depth block (<see cref="PanelDepthBlock"/>), per sliver, its kc rows of 2V floats one after
+    /// another — what the kernels would otherwise copy into their stack panel for every row block.
+    /// </summary>
+    internal static void BuildPanels(int lanes, ReadOnlySpan<float> b, int k, int n, Span<float> panels)
+    {
+        int wide = 2 * lanes, depth = PanelDepthBlock(lanes), slivers = n / wide, at = 0;
+        for (int p0 = 0; p0 < k; p0 += depth)
+        {
+            int kc = Math.Min(depth, k - p0);
+            for (int s = 0; s < slivers; s++)
+                for (int p = p0; p < p0 + kc; p++, at += wide)
+                    b.Slice(p * n + s * wide, wide).CopyTo(panels.Slice(at, wide));
+        }
+    }
+
+    /// <summary>
+    /// C[m × n] += A[m × k]·B[k × n] at <paramref name="width"/> (lanes ≤ n) with B's full slivers pre-packed by
+    /// <see cref="BuildPanels"/> at that width: the bits of <see cref="MultiplyAccumulateColumnsUnchecked"/>. Unchecked.
+    /// </summary>
+    internal static void MultiplyAccumulatePanelsAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c)
+    {
+        if (m == 0 || n == 0 || k == 0) return;
+        var call = new MultiplyAccumulatePanelsCall(a.Slice(0, m * k), m, k, b.Slice(0, k * n), panels, n, c.Slice(0, m * n));
+        VectorWidth.Run(width, ref call);
+    }
+
+    private readonly ref struct MultiplyAccumulatePanelsCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _a = a, _b = b, _panels = panels;
+        private readonly Span<float> _c = c;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulatePanels(_a, m, k, _b, _panels, n, _c);
+    }
+
     /// <summary>
     /// c[j] += Σ_p a[p]·(q[p, first + j]·s[first + j]) for j in [0, n): one row times a block of columns of an int8 Wᵀ
     /// [k × ldb] whose column j has the scale s[j] (W's row scales). Each effective weight is formed as float32(q·s),

@@ -1,3 +1,5 @@
+using SimdRnn.Kernels.Vectors;
+
 namespace SimdRnn.Kernels;
 
 /// <summary>
@@ -24,15 +26,35 @@ internal static class MatrixProducts
     /// the number of rows, one included: each row of Y gets the same bits however many rows are multiplied together
     /// (a sequence's input projection, computed a chunk of time steps at a time, relies on it).
     /// </summary>
-    public static void MultiplyAccumulateOnGemm(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y) =>
-        Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, w.Cols, w.Transposed, w.Rows, 0, w.Rows, y);
+    /// <remarks>
+    /// <paramref name="usePanels"/> (batches): read Wᵀ's slivers pre-packed (<see cref="PackedMatrix.Panels"/>, one more
+    /// fp32 copy of W, made once) instead of copying them per call: 1.03–1.05× on batches, 1.08× on a batch split
+    /// across two cores (parts of 32 rows reuse each copy less). A B = 1 sequence's projection gains nothing measurable
+    /// (its Wᵀ streams from L3 at 512→512, prefetched), so it does not pay the memory.
+    /// </remarks>
+    public static void MultiplyAccumulateOnGemm(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool usePanels)
+    {
+        if (usePanels && rows >= 2) MultiplyAccumulateOnPanels(w, x, rows, y);
+        else Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, w.Cols, w.Transposed, w.Rows, 0, w.Rows, y);
+    }
+
+    /// <summary>
+    /// Y[rows × W.Rows] += X·Wᵀ (rows ≥ 2) on the broadcast GEMM kernel reading Wᵀ's slivers pre-packed for the width
+    /// it runs at (<see cref="PackedMatrix.Panels"/>): the bits of the kernel over Wᵀ, without its per-call copies.
+    /// </summary>
+    private static void MultiplyAccumulateOnPanels(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y)
+    {
+        Width width = VectorWidth.For(w.Rows);
+        Gemm.MultiplyAccumulatePanelsAt(width, x, rows, w.Cols, w.Transposed, w.Panels(VectorWidth.Lanes(width)), w.Rows, y);
+    }
 
     /// <summary>
     /// Y[rows × count] = (accumulate ? Y : 0) + X[rows × W.Cols]·W[first .. first + count)ᵀ: the product with a block of
     /// W's rows (a GRU's r, z or n gates). One row: GEMV over the stored format's block (and its scales). More rows: the
     /// broadcast GEMM kernel over the block's columns of the effective weights' transposed copy (rows
     /// [first, first + count) of W are columns of Wᵀ, <paramref name="firstRow"/> floats in, W.Rows apart), at the full
-    /// width, each element the same sum in the same order as in <see cref="Multiply"/>. <paramref name="oneRowOnGemm"/>: one
+    /// width, each element the same sum in the same order as in <see cref="Multiply"/>; all of W's rows (a whole product)
+    /// read Wᵀ's pre-packed slivers (<see cref="PackedMatrix.Panels"/>), the same bits. <paramref name="oneRowOnGemm"/>: one
     /// row on the GEMM kernel as well (see <see cref="Multiply"/>).
     /// </summary>
     public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate,
@@ -57,6 +79,11 @@ internal static class MatrixProducts
         if (rows == 1 && w.Format == WeightFormat.Int8)
         {
             Gemm.MultiplyAccumulateOneRowInt8Unchecked(x, k, w.Int8Transposed, w.Rows, firstRow, rowCount, w.RowScales.Slice(firstRow, rowCount), c);
+            return;
+        }
+        if (rows >= 2 && firstRow == 0 && rowCount == w.Rows)
+        {
+            MultiplyAccumulateOnPanels(w, x, rows, c);
             return;
         }
         Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, k, w.Transposed, w.Rows, firstRow, rowCount, c);

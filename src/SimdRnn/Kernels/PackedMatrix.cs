@@ -60,6 +60,7 @@ internal sealed class PackedMatrix
     private readonly float[] _scales;
     private AlignedFloats? _effective, _transposed;
     private AlignedBuffer<sbyte>? _int8Transposed;
+    private readonly AlignedFloats?[] _panels = new AlignedFloats?[5]; // by log2 of the lanes: 1, 2, 4, 8, 16
 
     private PackedMatrix(WeightFormat format, int rows, int cols, AlignedFloats? float32, AlignedBuffer<ushort>? bfloat16, AlignedBuffer<sbyte>? int8, float[] scales)
     {
@@ -205,13 +206,35 @@ internal sealed class PackedMatrix
     public ReadOnlySpan<float> Transposed => (Volatile.Read(ref _transposed) ?? BuildTransposed()).Span;
 
     /// <summary>
+    /// The transposed copy's full slivers pre-packed for the broadcast GEMM kernel at <paramref name="lanes"/> lanes
+    /// (<see cref="Gemm.BuildPanels"/>), so that multi-row products read them instead of copying a sliver per row
+    /// block; made on first use at that width, then kept.
+    /// </summary>
+    public ReadOnlySpan<float> Panels(int lanes)
+    {
+        int slot = System.Numerics.BitOperations.Log2((uint)lanes);
+        return (Volatile.Read(ref _panels[slot]) ?? BuildPanels(slot, lanes)).Span;
+    }
+
+    /// <summary>Whether the panels for <paramref name="lanes"/> lanes have been made.</summary>
+    public bool HasPanels(int lanes) => Volatile.Read(ref _panels[System.Numerics.BitOperations.Log2((uint)lanes)]) is not null;
+
+    private AlignedFloats BuildPanels(int slot, int lanes)
+    {
+        var built = new AlignedFloats(Gemm.PanelLength(lanes, Cols, Rows));
+        Gemm.BuildPanels(lanes, Transposed, Cols, Rows, built.Span);
+        // Publish once: a thread that lost the race uses the winner's copy (identical bits) and drops its own.
+        return Interlocked.CompareExchange(ref _panels[slot], built, null) ?? built;
+    }
+
+    /// <summary>
     /// An int8 matrix's stored elements transposed, qᵀ [cols, rows], row-major, 64-byte aligned (column r has the scale
     /// <see cref="RowScales"/>[r]); made on first use, then kept. Empty for the other formats.
     /// </summary>
     public ReadOnlySpan<sbyte> Int8Transposed => _int8 is null ? default : (Volatile.Read(ref _int8Transposed) ?? BuildInt8Transposed()).Span;
 
     /// <summary>
-    /// Rewrites the elements from new master values (and the transposed copy, if one was made), allocating nothing.
+    /// Rewrites the elements from new master values (and the transposed copy and its panels, if made), allocating nothing.
     /// Only for a private <see cref="WeightFormat.Float32"/> copy no other thread reads (a trainer's weights after an update).
     /// </summary>
     /// <exception cref="InvalidOperationException">The matrix is not <see cref="WeightFormat.Float32"/> (trainers keep fp32 weights).</exception>
@@ -219,7 +242,12 @@ internal sealed class PackedMatrix
     {
         if (_float32 is null) throw new InvalidOperationException($"Only float32 weights are refreshed in place; this matrix is {Format}.");
         master.Slice(0, Rows * Cols).CopyTo(_float32.Span);
-        if (_transposed is { } transposed) Transpose(_float32.Span, Rows, Cols, transposed.Span);
+        if (_transposed is { } transposed)
+        {
+            Transpose(_float32.Span, Rows, Cols, transposed.Span);
+            for (int slot = 0; slot < _panels.Length; slot++)
+                if (_panels[slot] is { } panels) Gemm.BuildPanels(1 << slot, transposed.Span, Cols, Rows, panels.Span);
+        }
     }
 
     /// <summary>The effective value of element (row, col) (for tests and tools; not a hot path).</summary>

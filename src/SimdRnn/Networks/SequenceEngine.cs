@@ -150,7 +150,7 @@ internal sealed class SequenceEngine : IDisposable
                     int tFirst = d == 0 ? s0 : steps - s0 - count, chunkRows = count * batch;
                     Span<float> projection = _projection.AsSpan(0, chunkRows * _gh);
                     MatrixProducts.BroadcastRows(w.ProjectionBias, chunkRows, projection);
-                    MatrixProducts.MultiplyAccumulateOnGemm(w.Input, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection);
+                    MatrixProducts.MultiplyAccumulateOnGemm(w.Input, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection, usePanels: batch > 1);
                     ClearPadded(projection, _gh, 0, _gh, tFirst, count);
 
                     for (int s = s0; s < s0 + count; s++)

@@ -200,6 +200,34 @@ public class GemmTests
         }
     }
 
+    /// <summary>Accumulating cases of 2..<paramref name="maxRows"/> rows, 1..<paramref name="maxCols"/> columns and the depths given.</summary>
+    private static Arbitrary<Case> AccumulatingCases(int maxRows, int maxCols, int minDepth, int maxDepth) =>
+        (from m in Gen.Choose(2, maxRows)
+         from n in Gen.Choose(1, maxCols)
+         from k in Gen.Choose(minDepth, maxDepth)
+         from seed in Gen.Choose(0, int.MaxValue)
+         select MakeCase(m, n, k, seed, accumulate: true)).ToArbitrary();
+
+    /// <summary>
+    /// B's full slivers pre-packed (<see cref="Gemm.BuildPanels"/>) give the bits of the kernel that copies them per row
+    /// block, at every width: the same tiles over the same values. K up to 300 crosses the depth blocks (128 at 512 bits,
+    /// 256 below) and N up to 200 leaves column tails, which read B itself.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public Property Prepacked_slivers_give_the_bits_of_the_copying_kernel() =>
+        Prop.ForAll(AccumulatingCases(maxRows: 40, maxCols: 200, minDepth: 1, maxDepth: 300), c =>
+        {
+            foreach (var width in WidthsFor(Form.AB, c))
+            {
+                float[] copying = Run(Form.AB, width, c, accumulate: true), prepacked = (float[])c.C.Clone();
+                float[] panels = new float[Gemm.PanelLength(VectorWidth.Lanes(width), c.K, c.N)];
+                Gemm.BuildPanels(VectorWidth.Lanes(width), c.B, c.K, c.N, panels);
+                Gemm.MultiplyAccumulatePanelsAt(width, c.A, c.M, c.K, c.B, panels, c.N, prepacked);
+                if (!prepacked.AsSpan().SequenceEqual(copying)) return false.Label($"{c} at {width}: the pre-packed product differs");
+            }
+            return true.Label("");
+        });
+
     /// <summary>
     /// A row multiplied alone (the one-row kernel) gets the bits it gets among other rows (the row tiles), for both
     /// broadcast forms at every width: every element is the same chain of fused multiply-adds over p. N up to 300
@@ -207,11 +235,7 @@ public class GemmTests
     /// </summary>
     [Property(MaxTest = 100)]
     public Property One_row_alone_gets_the_bits_it_gets_among_other_rows() =>
-        Prop.ForAll((from m in Gen.Choose(2, 20)
-                     from n in Gen.Choose(1, 300)
-                     from k in Gen.Choose(0, 70)
-                     from seed in Gen.Choose(0, int.MaxValue)
-                     select MakeCase(m, n, k, seed, accumulate: true)).ToArbitrary(), c =>
+        Prop.ForAll(AccumulatingCases(maxRows: 20, maxCols: 300, minDepth: 0, maxDepth: 70), c =>
         {
             foreach (var form in new[] { Form.AB, Form.AtB })
                 foreach (var width in WidthsFor(form, c))

@@ -4,6 +4,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using SimdRnn.Kernels;
+using SimdRnn.Kernels.Vectors;
 using SimdRnn.Networks;
 using SimdRnn.Training;
 
@@ -62,14 +63,19 @@ public class PackedWeightsTests
         {
             var (rows, cols, seed) = c;
             var w = PackedMatrix.FromFloat32(Values(rows * cols, seed), rows, cols);
-            long data = Address(w.Data), transposed = Address(w.Transposed);
+            long data = Address(w.Data), transposed = Address(w.Transposed), panels = Address(w.Panels(4));
             float[] next = Values(rows * cols, seed + 1);
             w.Refresh(next);
             Assert.Equal(next, w.Data.ToArray());
-            Assert.Equal((data, transposed), (Address(w.Data), Address(w.Transposed)));
+            Assert.Equal((data, transposed, panels), (Address(w.Data), Address(w.Transposed), Address(w.Panels(4))));
             for (int i = 0; i < rows; i++)
                 for (int j = 0; j < cols; j++)
                     Assert.Equal(next[i * cols + j], w.Transposed[j * rows + i]);
+            // The panels made before the update follow it; a width not used before gets none.
+            float[] expected = new float[Gemm.PanelLength(4, cols, rows)];
+            Gemm.BuildPanels(4, w.Transposed, cols, rows, expected);
+            Assert.True(w.Panels(4).SequenceEqual(expected));
+            Assert.False(w.HasPanels(8));
         });
 
     [Fact]
@@ -241,6 +247,13 @@ public class PackedWeightsTests
         single.Step(Values(5, 2), new float[3]);
         Assert.All(matrices, m => Assert.False(m.HasTransposed));
 
+        // One stream's sequence: the input projections run over Wᵀ (T rows at a time) but, B = 1, without pre-packed
+        // panels, which would cost a copy of W_ih for nothing measurable.
+        using (var session = network.CreateSession()) session.Run(Values(6 * 5, 4), 1, new float[6 * 3]);
+        int lanes = VectorWidth.Lanes(VectorWidth.For(7 * spec.Gates));
+        Assert.True(weights.Layer(0, 0).Input.HasTransposed);
+        Assert.All(matrices, m => Assert.False(m.HasPanels(lanes)));
+
         // Four streams: every X·Wᵀ has four rows and runs over Wᵀ, including a GRU's recurrent products in the reset
         // form (linear_before_reset = 0), which take blocks of W's rows: blocks of Wᵀ's columns.
         var batch = network.CreateState(batch: 4);
@@ -248,6 +261,9 @@ public class PackedWeightsTests
         Assert.True(weights.Layer(0, 0).Input.HasTransposed);
         Assert.True(weights.Readout.Weights.HasTransposed);
         Assert.True(weights.Layer(0, 0).Recurrent.HasTransposed);
+        // Whole products of a batch read Wᵀ's pre-packed slivers; the reset form's blocks of rows do not.
+        Assert.True(weights.Layer(0, 0).Input.HasPanels(lanes));
+        Assert.Equal(linearBeforeReset || cell != CellKind.Gru, weights.Layer(0, 0).Recurrent.HasPanels(lanes));
     }
 
     [Theory]
