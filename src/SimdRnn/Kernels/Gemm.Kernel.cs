@@ -39,11 +39,8 @@ public static partial class Gemm
     /// </remarks>
     internal static class Kernel<TVector> where TVector : struct, IFloatVector<TVector>
     {
-        /// <summary>The floats of the packed B sliver: 16 KB, half of a 32 KB L1.</summary>
-        private const int PanelFloats = 4096;
-
-        /// <summary>The number of vectors of a B sliver (the columns of a micro-tile).</summary>
-        private const int SliverVectors = 2;
+        /// <summary>The floats of the packed B sliver: 16 KB, half of a 32 KB L1 (shared with the pre-packed layout).</summary>
+        private const int PanelFloats = SliverPanelFloats;
 
         /// <summary>The inner-dimension block (kc) of the broadcast kernels: as deep as the 16 KB panel allows, at most 256.</summary>
         internal static int DepthBlock => PanelDepthBlock(TVector.Count);

@@ -165,10 +165,16 @@ public static partial class Gemm
     }
 
     /// <summary>The depth (rows of B) of the broadcast kernels' blocks at <paramref name="lanes"/> lanes: as deep as a 16 KB sliver of 2 vectors allows, at most 256.</summary>
-    internal static int PanelDepthBlock(int lanes) => Math.Min(256, 4096 / (2 * lanes));
+    internal static int PanelDepthBlock(int lanes) => Math.Min(256, SliverPanelFloats / (SliverVectors * lanes));
+
+    /// <summary>The floats of the broadcast kernels' stack panel for one sliver: 16 KB, half of a 32 KB L1.</summary>
+    internal const int SliverPanelFloats = 4096;
+
+    /// <summary>The vectors of a B sliver (the columns of a broadcast micro-tile).</summary>
+    internal const int SliverVectors = 2;
 
     /// <summary>The floats of <see cref="BuildPanels"/>'s layout for B [k × n] at <paramref name="lanes"/> lanes: its full slivers of 2 vectors.</summary>
-    internal static int PanelLength(int lanes, int k, int n) => k * (n / (2 * lanes) * (2 * lanes));
+    internal static int PanelLength(int lanes, int k, int n) => k * (n / (SliverVectors * lanes) * (SliverVectors * lanes));
 
     /// <summary>
     /// B [k × n]'s full slivers (2 vectors of <paramref name="lanes"/> wide), in the order the broadcast kernels
@@ -177,7 +183,7 @@ public static partial class Gemm
     /// </summary>
     internal static void BuildPanels(int lanes, ReadOnlySpan<float> b, int k, int n, Span<float> panels)
     {
-        int wide = 2 * lanes, depth = PanelDepthBlock(lanes), slivers = n / wide, at = 0;
+        int wide = SliverVectors * lanes, depth = PanelDepthBlock(lanes), slivers = n / wide, at = 0;
         for (int p0 = 0; p0 < k; p0 += depth)
         {
             int kc = Math.Min(depth, k - p0);
@@ -194,6 +200,7 @@ public static partial class Gemm
     internal static void MultiplyAccumulatePanelsAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c)
     {
         if (m == 0 || n == 0 || k == 0) return;
+        System.Diagnostics.Debug.Assert(panels.Length == PanelLength(VectorWidth.Lanes(width), k, n), "panels built for another width or shape");
         var call = new MultiplyAccumulatePanelsCall(a.Slice(0, m * k), m, k, b.Slice(0, k * n), panels, n, c.Slice(0, m * n));
         VectorWidth.Run(width, ref call);
     }

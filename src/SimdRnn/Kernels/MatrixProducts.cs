@@ -18,8 +18,9 @@ internal static class MatrixProducts
     /// other rows (a batch-parallel part of one stream matches the serial batch); a bf16 row that overwrites Y keeps the
     /// GEMV, whose bits are the GEMM's (see <see cref="MultiplyRows"/>).
     /// </summary>
-    public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate, bool oneRowOnGemm = false) =>
-        MultiplyRows(w, 0, w.Rows, x, rows, y, accumulate, oneRowOnGemm);
+    public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate, bool oneRowOnGemm = false,
+        bool usePanels = false) =>
+        MultiplyRows(w, 0, w.Rows, x, rows, y, accumulate, oneRowOnGemm, usePanels);
 
     /// <summary>
     /// Y[rows × W.Rows] += X[rows × W.Cols]·Wᵀ on the GEMM kernel over the effective weights' transposed copy whatever
@@ -53,12 +54,12 @@ internal static class MatrixProducts
     /// W's rows (a GRU's r, z or n gates). One row: GEMV over the stored format's block (and its scales). More rows: the
     /// broadcast GEMM kernel over the block's columns of the effective weights' transposed copy (rows
     /// [first, first + count) of W are columns of Wᵀ, <paramref name="firstRow"/> floats in, W.Rows apart), at the full
-    /// width, each element the same sum in the same order as in <see cref="Multiply"/>; all of W's rows (a whole product)
-    /// read Wᵀ's pre-packed slivers (<see cref="PackedMatrix.Panels"/>), the same bits. <paramref name="oneRowOnGemm"/>: one
-    /// row on the GEMM kernel as well (see <see cref="Multiply"/>).
+    /// width, each element the same sum in the same order as in <see cref="Multiply"/>. <paramref name="usePanels"/> (batches,
+    /// B ≥ 2): a whole product (all of W's rows) reads Wᵀ's pre-packed slivers (<see cref="PackedMatrix.Panels"/>), the
+    /// same bits. <paramref name="oneRowOnGemm"/>: one row on the GEMM kernel as well (see <see cref="Multiply"/>).
     /// </summary>
     public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate,
-        bool oneRowOnGemm = false)
+        bool oneRowOnGemm = false, bool usePanels = false)
     {
         int k = w.Cols;
         // The paired bf16 GEMV sums each row from zero in column order by fused multiply-adds into the row's own lane:
@@ -81,7 +82,7 @@ internal static class MatrixProducts
             Gemm.MultiplyAccumulateOneRowInt8Unchecked(x, k, w.Int8Transposed, w.Rows, firstRow, rowCount, w.RowScales.Slice(firstRow, rowCount), c);
             return;
         }
-        if (rows >= 2 && firstRow == 0 && rowCount == w.Rows)
+        if (usePanels && rows >= 2 && firstRow == 0 && rowCount == w.Rows)
         {
             MultiplyAccumulateOnPanels(w, x, rows, c);
             return;

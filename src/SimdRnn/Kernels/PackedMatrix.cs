@@ -60,7 +60,7 @@ internal sealed class PackedMatrix
     private readonly float[] _scales;
     private AlignedFloats? _effective, _transposed;
     private AlignedBuffer<sbyte>? _int8Transposed;
-    private readonly AlignedFloats?[] _panels = new AlignedFloats?[5]; // by log2 of the lanes: 1, 2, 4, 8, 16
+    private readonly AlignedFloats?[] _panels = new AlignedFloats?[7]; // by log2 of the lanes: 1 … 64
 
     private PackedMatrix(WeightFormat format, int rows, int cols, AlignedFloats? float32, AlignedBuffer<ushort>? bfloat16, AlignedBuffer<sbyte>? int8, float[] scales)
     {

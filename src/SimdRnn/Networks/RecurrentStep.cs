@@ -30,7 +30,7 @@ internal static class RecurrentStep
             // r, z from Q_rz = H_prev·W_h[rz]ᵀ; then Q_n = (r ⊙ H_prev)·W_hnᵀ; then n and h.
             int h2 = 2 * h;
             Span<float> qrz = q.Slice(0, batch * h2);
-            MatrixProducts.MultiplyRows(whh, 0, h2, hPrev, batch, qrz, accumulate: false, oneRowOnGemm);
+            MatrixProducts.MultiplyRows(whh, 0, h2, hPrev, batch, qrz, accumulate: false, oneRowOnGemm, usePanels: batch > 1);
             for (int b = 0; b < batch; b++)
             {
                 Span<float> g = keep ? cache.Slice(b * cacheWidth, h2) : gates.Slice(b * h2, h2);
@@ -48,7 +48,7 @@ internal static class RecurrentStep
         }
 
         // Q = H_prev·W_hhᵀ for all B streams, then one cell pass per stream.
-        MatrixProducts.Multiply(whh, hPrev, batch, q, accumulate: false, oneRowOnGemm);
+        MatrixProducts.Multiply(whh, hPrev, batch, q, accumulate: false, oneRowOnGemm, usePanels: batch > 1);
         for (int b = 0; b < batch; b++)
         {
             ReadOnlySpan<float> p = projection.Slice(b * gh, gh), qb = q.Slice(b * gh, gh);

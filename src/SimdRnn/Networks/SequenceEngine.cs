@@ -191,7 +191,7 @@ internal sealed class SequenceEngine : IDisposable
             int o = _spec.ReadoutSize;
             Span<float> readout = _readout.AsSpan(0, rows * o);
             MatrixProducts.BroadcastRows(head.Bias, rows, readout);
-            MatrixProducts.Multiply(head.Weights, layerInput, rows, readout, accumulate: true, _oneRowOnGemm);
+            MatrixProducts.Multiply(head.Weights, layerInput, rows, readout, accumulate: true, _oneRowOnGemm, usePanels: _batch > 1);
             if (_training) readout.CopyTo(_readoutLogits);
             if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(readout, readout);
             ClearPadded(readout, o, 0, o);

@@ -250,9 +250,9 @@ public class PackedWeightsTests
         // One stream's sequence: the input projections run over Wᵀ (T rows at a time) but, B = 1, without pre-packed
         // panels, which would cost a copy of W_ih for nothing measurable.
         using (var session = network.CreateSession()) session.Run(Values(6 * 5, 4), 1, new float[6 * 3]);
-        int lanes = VectorWidth.Lanes(VectorWidth.For(7 * spec.Gates));
+        static int Lanes(PackedMatrix m) => VectorWidth.Lanes(VectorWidth.For(m.Rows)); // the width a product with W runs at
         Assert.True(weights.Layer(0, 0).Input.HasTransposed);
-        Assert.All(matrices, m => Assert.False(m.HasPanels(lanes)));
+        Assert.All(matrices, m => Assert.False(m.HasPanels(Lanes(m))));
 
         // Four streams: every X·Wᵀ has four rows and runs over Wᵀ, including a GRU's recurrent products in the reset
         // form (linear_before_reset = 0), which take blocks of W's rows: blocks of Wᵀ's columns.
@@ -262,8 +262,9 @@ public class PackedWeightsTests
         Assert.True(weights.Readout.Weights.HasTransposed);
         Assert.True(weights.Layer(0, 0).Recurrent.HasTransposed);
         // Whole products of a batch read Wᵀ's pre-packed slivers; the reset form's blocks of rows do not.
-        Assert.True(weights.Layer(0, 0).Input.HasPanels(lanes));
-        Assert.Equal(linearBeforeReset || cell != CellKind.Gru, weights.Layer(0, 0).Recurrent.HasPanels(lanes));
+        Assert.True(weights.Layer(0, 0).Input.HasPanels(Lanes(weights.Layer(0, 0).Input)));
+        Assert.True(weights.Readout.Weights.HasPanels(Lanes(weights.Readout.Weights)));
+        Assert.Equal(linearBeforeReset || cell != CellKind.Gru, weights.Layer(0, 0).Recurrent.HasPanels(Lanes(weights.Layer(0, 0).Recurrent)));
     }
 
     [Theory]
