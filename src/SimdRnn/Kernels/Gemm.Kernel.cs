@@ -39,8 +39,6 @@ public static partial class Gemm
     /// </remarks>
     internal static class Kernel<TVector> where TVector : struct, IFloatVector<TVector>
     {
-        /// <summary>The floats of the packed B sliver: 16 KB, half of a 32 KB L1 (shared with the pre-packed layout).</summary>
-        private const int PanelFloats = SliverPanelFloats;
 
         /// <summary>The inner-dimension block (kc) of the broadcast kernels: as deep as the 16 KB panel allows, at most 256.</summary>
         internal static int DepthBlock => PanelDepthBlock(TVector.Count);
@@ -315,9 +313,10 @@ public static partial class Gemm
                 return;
             }
             int count = TVector.Count, wide = SliverVectors * count, depthBlock = DepthBlock, tileRows = WideTileRows;
+            int fullWidth = n / wide * wide; // the columns of the full slivers (the pre-packed layout's row length)
             TVector columnTail = TVector.TailMask(n);
             TVector allLanes = TVector.GreaterThanOrEqual(TVector.Zero, TVector.Zero);
-            Span<float> panel = stackalloc float[PanelFloats];
+            Span<float> panel = stackalloc float[SliverPanelFloats];
             // Hints only where the hardware prefetchers fail: B larger than half an L2 and its rows a page or more apart.
             bool streamed = (long)k * ldb >= PrefetchFloats && ldb >= PageFloats;
             ref float panelRef = ref MemoryMarshal.GetReference(panel);
@@ -338,9 +337,9 @@ public static partial class Gemm
                         nint sliverStride = ldb;
                         if (rows.HasPanels)
                         {
-                            // Block p0's slivers follow the p0 full-depth rows of the blocks before it; sliver j/2V of
-                            // this block is kc × 2V floats.
-                            sliver = ref Unsafe.Add(ref panels, p0 * (n / wide) * wide + j / wide * kc * wide);
+                            // Block p0's slivers follow the p0 full-depth rows of the blocks before it (fullWidth floats
+                            // each); the slivers before column j in this block hold kc·j floats.
+                            sliver = ref Unsafe.Add(ref panels, p0 * fullWidth + j * kc);
                             sliverStride = wide;
                         }
                         else if (pack)

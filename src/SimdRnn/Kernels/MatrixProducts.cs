@@ -23,23 +23,6 @@ internal static class MatrixProducts
         MultiplyRows(w, 0, w.Rows, x, rows, y, accumulate, oneRowOnGemm, usePanels);
 
     /// <summary>
-    /// Y[rows × W.Rows] += X[rows × W.Cols]·Wᵀ on the GEMM kernel over the effective weights' transposed copy whatever
-    /// the number of rows, one included: each row of Y gets the same bits however many rows are multiplied together
-    /// (a sequence's input projection, computed a chunk of time steps at a time, relies on it).
-    /// </summary>
-    /// <remarks>
-    /// <paramref name="usePanels"/> (batches): read Wᵀ's slivers pre-packed (<see cref="PackedMatrix.Panels"/>, one more
-    /// fp32 copy of W, made once) instead of copying them per call: 1.03–1.05× on batches, 1.08× on a batch split
-    /// across two cores (parts of 32 rows reuse each copy less). A B = 1 sequence's projection gains nothing measurable
-    /// (its Wᵀ streams from L3 at 512→512, prefetched), so it does not pay the memory.
-    /// </remarks>
-    public static void MultiplyAccumulateOnGemm(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool usePanels)
-    {
-        if (usePanels && rows >= 2) MultiplyAccumulateOnPanels(w, x, rows, y);
-        else Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, w.Cols, w.Transposed, w.Rows, 0, w.Rows, y);
-    }
-
-    /// <summary>
     /// Y[rows × W.Rows] += X·Wᵀ (rows ≥ 2) on the broadcast GEMM kernel reading Wᵀ's slivers pre-packed for the width
     /// it runs at (<see cref="PackedMatrix.Panels"/>): the bits of the kernel over Wᵀ, without its per-call copies.
     /// </summary>

@@ -336,20 +336,17 @@ internal sealed class PackedMatrix
     private AlignedBuffer<sbyte> BuildInt8Transposed()
     {
         var built = new AlignedBuffer<sbyte>(Rows * Cols);
-        ReadOnlySpan<sbyte> q = _int8!.Span;
-        Span<sbyte> destination = built.Span;
-        for (int i = 0; i < Rows; i++)
-            for (int j = 0; j < Cols; j++) destination[j * Rows + i] = q[i * Cols + j];
+        Transpose<sbyte>(_int8!.Span, Rows, Cols, built.Span);
         // Publish once: a thread that lost the race uses the winner's copy (identical bytes) and drops its own.
         return Interlocked.CompareExchange(ref _int8Transposed, built, null) ?? built;
     }
 
     /// <summary>destination[j, i] = source[i, j] for a rows × cols source.</summary>
-    private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
+    private static void Transpose<T>(ReadOnlySpan<T> source, int rows, int cols, Span<T> destination) where T : unmanaged
     {
         for (int i = 0; i < rows; i++)
         {
-            ReadOnlySpan<float> row = source.Slice(i * cols, cols);
+            ReadOnlySpan<T> row = source.Slice(i * cols, cols);
             for (int j = 0; j < cols; j++) destination[j * rows + i] = row[j];
         }
     }

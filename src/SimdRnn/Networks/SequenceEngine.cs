@@ -150,7 +150,10 @@ internal sealed class SequenceEngine : IDisposable
                     int tFirst = d == 0 ? s0 : steps - s0 - count, chunkRows = count * batch;
                     Span<float> projection = _projection.AsSpan(0, chunkRows * _gh);
                     MatrixProducts.BroadcastRows(w.ProjectionBias, chunkRows, projection);
-                    MatrixProducts.MultiplyAccumulateOnGemm(w.Input, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection, usePanels: batch > 1);
+                    // On the GEMM kernel even for a one-row chunk, so that P's bits do not depend on the chunking; pre-packed
+                    // slivers for batches only (a B = 1 sequence gains nothing from them: W_ihᵀ streams either way).
+                    MatrixProducts.Multiply(w.Input, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection,
+                        accumulate: true, oneRowOnGemm: true, usePanels: batch > 1);
                     ClearPadded(projection, _gh, 0, _gh, tFirst, count);
 
                     for (int s = s0; s < s0 + count; s++)
@@ -330,7 +333,7 @@ internal sealed class SequenceEngine : IDisposable
     /// floats, is megabytes and went out to L3 and back: the bias broadcast, the product and the steps each streamed it),
     /// but at least <paramref name="inputSize"/> rows, so that W_ih, read once per chunk, costs no more traffic than the
     /// P it keeps in cache; at least one step, at most T. Every element of P is the same sum in the same order whatever
-    /// the chunks: the product always runs on the GEMM kernel (<see cref="MatrixProducts.MultiplyAccumulateOnGemm"/>),
+    /// the chunks: the product always runs on the GEMM kernel (<see cref="MatrixProducts.Multiply"/> with oneRowOnGemm),
     /// whose bits do not depend on the number of rows.
     /// </summary>
     private int ProjectionChunkSteps(int steps, int batch, int inputSize) =>
@@ -344,7 +347,6 @@ internal sealed class SequenceEngine : IDisposable
     /// <summary>Rows per projection chunk instead of the automatic choice (0: automatic); tests run many chunk boundaries with it.</summary>
     internal int ProjectionChunkRowsOverride
     {
-        get => _chunkRowsOverride;
         set
         {
             _chunkRowsOverride = value;
