@@ -28,8 +28,20 @@ internal static class GruCell
     /// <summary><see cref="Forward"/> at <paramref name="width"/> (whose lanes must fit H).</summary>
     internal static void ForwardAt(Width width, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> cache, Span<float> scratch)
     {
-        var call = new ForwardCall(p, q, bhn, hPrev, h, cache.IsEmpty ? scratch.Slice(0, 4 * h.Length) : cache.Slice(0, 4 * h.Length));
+        var call = new ForwardCall(1, p, q, bhn, hPrev, h, cache.IsEmpty ? scratch.Slice(0, 4 * h.Length) : cache.Slice(0, 4 * h.Length), 0);
         VectorWidth.Run(width, ref call);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> for each of <paramref name="batch"/> rows (p and q [B, 3H], h_prev and h [B, H], cache
+    /// [B, S] or empty), the width chosen once for all of them: row b's bits are those of <see cref="Forward"/> on it.
+    /// </summary>
+    public static void ForwardRows(int batch, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h,
+        Span<float> cache, Span<float> scratch)
+    {
+        int n = h.Length / batch;
+        var call = cache.IsEmpty ? new ForwardCall(batch, p, q, bhn, hPrev, h, scratch.Slice(0, 4 * n), 0) : new ForwardCall(batch, p, q, bhn, hPrev, h, cache, cache.Length / batch);
+        VectorWidth.Run(VectorWidth.For(n), ref call);
     }
 
     /// <summary>
@@ -238,12 +250,19 @@ internal static class GruCell
         }
     }
 
-    private readonly ref struct ForwardCall(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> gates) : IWidthCall
+    /// <summary>The forward pass of <paramref name="batch"/> rows; row b's gate block starts at b·<paramref name="gateStride"/> (0: one scratch block reused).</summary>
+    private readonly ref struct ForwardCall(int batch, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h,
+        Span<float> gates, int gateStride) : IWidthCall
     {
         private readonly ReadOnlySpan<float> _p = p, _q = q, _bhn = bhn, _hPrev = hPrev;
         private readonly Span<float> _h = h, _gates = gates;
 
-        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.Forward(_p, _q, _bhn, _hPrev, _h, _gates);
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector>
+        {
+            int n = _h.Length / batch, gh = 3 * n;
+            for (int b = 0; b < batch; b++)
+                Kernel<TVector>.Forward(_p.Slice(b * gh, gh), _q.Slice(b * gh, gh), _bhn, _hPrev.Slice(b * n, n), _h.Slice(b * n, n), _gates.Slice(b * gateStride, 4 * n));
+        }
     }
 
     private readonly ref struct BackwardCall(ReadOnlySpan<float> dh, ReadOnlySpan<float> cache, ReadOnlySpan<float> hPrev, Span<float> dp, Span<float> dq, Span<float> dhPrev) : IWidthCall

@@ -27,8 +27,20 @@ internal static class LstmCell
     /// <summary><see cref="Forward"/> at <paramref name="width"/> (whose lanes must fit H).</summary>
     internal static void ForwardAt(Width width, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, Span<float> cache, Span<float> scratch)
     {
-        var call = new ForwardCall(p, q, cPrev, c, h, cache.IsEmpty ? scratch.Slice(0, 5 * h.Length) : cache.Slice(0, 5 * h.Length));
+        var call = new ForwardCall(1, p, q, cPrev, c, h, cache.IsEmpty ? scratch.Slice(0, 5 * h.Length) : cache.Slice(0, 5 * h.Length), 0);
         VectorWidth.Run(width, ref call);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> for each of <paramref name="batch"/> rows (p and q [B, 4H], the states [B, H], cache [B, 5H]
+    /// or empty), the width chosen once for all of them: row b's bits are those of <see cref="Forward"/> on it.
+    /// </summary>
+    public static void ForwardRows(int batch, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h,
+        Span<float> cache, Span<float> scratch)
+    {
+        int n = h.Length / batch;
+        var call = cache.IsEmpty ? new ForwardCall(batch, p, q, cPrev, c, h, scratch.Slice(0, 5 * n), 0) : new ForwardCall(batch, p, q, cPrev, c, h, cache, cache.Length / batch);
+        VectorWidth.Run(VectorWidth.For(n), ref call);
     }
 
     /// <summary>
@@ -96,12 +108,20 @@ internal static class LstmCell
         }
     }
 
-    private readonly ref struct ForwardCall(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, Span<float> gates) : IWidthCall
+    /// <summary>The forward pass of <paramref name="batch"/> rows; row b's gate block starts at b·<paramref name="gateStride"/> (0: one scratch block reused).</summary>
+    private readonly ref struct ForwardCall(int batch, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h,
+        Span<float> gates, int gateStride) : IWidthCall
     {
         private readonly ReadOnlySpan<float> _p = p, _q = q, _cPrev = cPrev;
         private readonly Span<float> _c = c, _h = h, _gates = gates;
 
-        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.Forward(_p, _q, _cPrev, _c, _h, _gates);
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector>
+        {
+            int n = _h.Length / batch, gh = 4 * n;
+            for (int b = 0; b < batch; b++)
+                Kernel<TVector>.Forward(_p.Slice(b * gh, gh), _q.Slice(b * gh, gh), _cPrev.Slice(b * n, n), _c.Slice(b * n, n), _h.Slice(b * n, n),
+                    _gates.Slice(b * gateStride, 5 * n));
+        }
     }
 
     private readonly ref struct BackwardCall(ReadOnlySpan<float> dh, ReadOnlySpan<float> dcNext, ReadOnlySpan<float> cache, ReadOnlySpan<float> cPrev, Span<float> dp, Span<float> dcPrev) : IWidthCall

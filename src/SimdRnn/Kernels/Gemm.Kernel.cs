@@ -213,15 +213,22 @@ public static partial class Gemm
         public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int n, Span<float> c) =>
             MultiplyAccumulate(a, m, k, b, n, n, c);
 
-        /// <summary>C[i,j] += Σ_p A[i,p]·B[p,j] with B's rows <paramref name="ldb"/> ≥ n floats apart (a block of columns of a wider B).</summary>
-        public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, nint ldb, int n, Span<float> c)
+        /// <summary>
+        /// C[i,j] = S[i,j] + Σ_p A[i,p]·B[p,j] with B's rows <paramref name="ldb"/> ≥ n floats apart (a block of columns
+        /// of a wider B), where S is C itself (C +=) when <paramref name="start"/> is empty, else <paramref name="start"/>
+        /// in every row (a bias, or zeros: C's old contents are then never read). The start only sets where each sum's
+        /// chain of fused multiply-adds begins, so C = start; C += A·B gives the same bits.
+        /// </summary>
+        public static void MultiplyAccumulate(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, nint ldb, int n, Span<float> c,
+            ReadOnlySpan<float> start = default)
         {
             if (m == 0 || n == 0 || k == 0) return;
+            ref float startRef = ref start.IsEmpty ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetReference(start);
             // A(i, p) = a[i·k + p]
             if (ldb == n)
-                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows), ref Unsafe.NullRef<float>());
+                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows), ref Unsafe.NullRef<float>(), ref startRef);
             else
-                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), new StridedRows(ldb), ref Unsafe.NullRef<float>());
+                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), new StridedRows(ldb), ref Unsafe.NullRef<float>(), ref startRef);
         }
 
         /// <summary>
@@ -229,11 +236,13 @@ public static partial class Gemm
         /// <paramref name="panels"/> (<see cref="BuildPanels"/> at this width): the row tiles read them instead of
         /// packing a sliver per row block. The same sums in the same order, so the same bits.
         /// </summary>
-        public static void MultiplyAccumulatePanels(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c)
+        public static void MultiplyAccumulatePanels(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c,
+            ReadOnlySpan<float> start = default)
         {
             if (m == 0 || n == 0 || k == 0) return;
+            ref float startRef = ref start.IsEmpty ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetReference(start);
             BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c),
-                default(PanelRows), ref MemoryMarshal.GetReference(panels));
+                default(PanelRows), ref MemoryMarshal.GetReference(panels), ref startRef);
         }
 
         /// <summary>C[i,j] += Σ_p A[p,i]·B[p,j].</summary>
@@ -241,7 +250,7 @@ public static partial class Gemm
         {
             if (m == 0 || n == 0 || k == 0) return;
             // A(i, p) = a[p·m + i]
-            BroadcastProduct(ref MemoryMarshal.GetReference(a), 1, m, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows), ref Unsafe.NullRef<float>());
+            BroadcastProduct(ref MemoryMarshal.GetReference(a), 1, m, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>());
         }
 
         /// <summary>The distance between B's rows in the broadcast kernels.</summary>
@@ -297,19 +306,23 @@ public static partial class Gemm
         }
 
         /// <summary>
-        /// C[i, j] += Σ_p A(i, p)·B[p, j] with A(i, p) = a[i·rowStride + p·depthStride], B's k rows of n columns
-        /// <paramref name="rows"/>.Of(n) ≥ n floats apart, C row-major m × n, n ≥ Count. The row stride of B is a type
-        /// parameter so that the common dense case compiles to the code it had before blocks of columns existed (a
+        /// C[i, j] = S[i, j] + Σ_p A(i, p)·B[p, j] with A(i, p) = a[i·rowStride + p·depthStride], B's k rows of n columns
+        /// <paramref name="rows"/>.Of(n) ≥ n floats apart, C row-major m × n, n ≥ Count; S is C (+=) when
+        /// <paramref name="start"/> is a null reference, else the n floats at <paramref name="start"/> in every row:
+        /// the first depth block's tiles load their accumulators from there instead of from C. The row stride of B is a
+        /// type parameter so that the common dense case compiles to the code it had before blocks of columns existed (a
         /// runtime ldb parameter cost the projection GEMM 3–7%, RevisionAB).
         /// </summary>
         private static void BroadcastProduct<TRows>(ref float a, nint rowStride, nint depthStride, int m, int k, ref float b, int n, ref float c, TRows rows,
-            ref float panels)
+            ref float panels, ref float start)
             where TRows : struct, IRowStride
         {
             nint ldb = rows.Of(n);
+            bool hasStart = !Unsafe.IsNullRef(ref start);
             if (m == 1)
             {
-                OneRow(ref a, depthStride, k, ref b, ldb, n, ref c);
+                if (hasStart) OneRow(ref a, depthStride, k, ref b, ldb, n, ref c, ref start);
+                else OneRow(ref a, depthStride, k, ref b, ldb, n, ref c, ref c);
                 return;
             }
             int count = TVector.Count, wide = SliverVectors * count, depthBlock = DepthBlock, tileRows = WideTileRows;
@@ -323,6 +336,10 @@ public static partial class Gemm
             for (int p0 = 0; p0 < k; p0 += depthBlock)
             {
                 int kc = Math.Min(depthBlock, k - p0);
+                // Where the accumulators start: the start row (the same for every row: ldInit = 0) in the first depth
+                // block, else the partial sums in C.
+                bool fromStart = hasStart && p0 == 0;
+                nint ldInit = fromStart ? 0 : n;
                 ref float aBlock = ref Unsafe.Add(ref a, p0 * depthStride);
                 ref float bBlock = ref Unsafe.Add(ref b, p0 * ldb);
                 for (int i0 = 0; i0 < m; i0 += RowBlock)
@@ -366,17 +383,18 @@ public static partial class Gemm
                             sliverStride = wide;
                         }
                         ref float cSliver = ref Unsafe.Add(ref c, j);
+                        ref float init = ref fromStart ? ref Unsafe.Add(ref start, j) : ref cSliver;
                         for (int i = i0; i < iEnd;)
                         {
                             if (UseWideTile(iEnd - i, tileRows))
                             {
-                                if (tileRows == 8) Tile8x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n);
-                                else Tile6x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n);
+                                if (tileRows == 8) Tile8x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref init, ldInit);
+                                else Tile6x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref init, ldInit);
                                 i += tileRows;
                             }
                             else
                             {
-                                Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n);
+                                Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref init, ldInit);
                                 i += 4;
                             }
                         }
@@ -384,16 +402,19 @@ public static partial class Gemm
                     if (j <= n - count)
                     {
                         // One whole vector of columns left.
+                        ref float init = ref fromStart ? ref Unsafe.Add(ref start, j) : ref Unsafe.Add(ref c, j);
                         for (int i = i0; i < iEnd; i += 4)
-                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), ldb, kc, ref Unsafe.Add(ref c, j), n, allLanes);
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), ldb, kc, ref Unsafe.Add(ref c, j), n, ref init, ldInit, allLanes);
                         j += count;
                     }
                     if (j < n)
                     {
-                        // The last vector overlaps the one before; only its new lanes are written.
+                        // The last vector overlaps the one before; only its new lanes are written (the others, already
+                        // computed by the vector before, are reloaded from C).
                         int lastColumn = n - count;
+                        ref float init = ref fromStart ? ref Unsafe.Add(ref start, lastColumn) : ref Unsafe.Add(ref c, lastColumn);
                         for (int i = i0; i < iEnd; i += 4)
-                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, lastColumn), ldb, kc, ref Unsafe.Add(ref c, lastColumn), n, columnTail);
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, lastColumn), ldb, kc, ref Unsafe.Add(ref c, lastColumn), n, ref init, ldInit, columnTail);
                     }
                 }
             }
@@ -420,7 +441,8 @@ public static partial class Gemm
         /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+3 (rows past <paramref name="lastRow"/>
         /// repeat it: they load, compute and store the same values as it), in 8 accumulators.
         /// </summary>
-        private static void Tile4x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc)
+        private static void Tile4x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc,
+            ref float init, nint ldInit)
         {
             nuint v = (nuint)TVector.Count;
             int r1 = Math.Min(i + 1, lastRow), r2 = Math.Min(i + 2, lastRow), r3 = Math.Min(i + 3, lastRow);
@@ -429,10 +451,10 @@ public static partial class Gemm
             ref float c1 = ref Unsafe.Add(ref c, r1 * ldc);
             ref float c2 = ref Unsafe.Add(ref c, r2 * ldc);
             ref float c3 = ref Unsafe.Add(ref c, r3 * ldc);
-            TVector c00 = TVector.Load(ref c0, 0), c01 = TVector.Load(ref c0, v);
-            TVector c10 = TVector.Load(ref c1, 0), c11 = TVector.Load(ref c1, v);
-            TVector c20 = TVector.Load(ref c2, 0), c21 = TVector.Load(ref c2, v);
-            TVector c30 = TVector.Load(ref c3, 0), c31 = TVector.Load(ref c3, v);
+            TVector c00 = TVector.Load(ref Unsafe.Add(ref init, i * ldInit), 0), c01 = TVector.Load(ref Unsafe.Add(ref init, i * ldInit), v);
+            TVector c10 = TVector.Load(ref Unsafe.Add(ref init, r1 * ldInit), 0), c11 = TVector.Load(ref Unsafe.Add(ref init, r1 * ldInit), v);
+            TVector c20 = TVector.Load(ref Unsafe.Add(ref init, r2 * ldInit), 0), c21 = TVector.Load(ref Unsafe.Add(ref init, r2 * ldInit), v);
+            TVector c30 = TVector.Load(ref Unsafe.Add(ref init, r3 * ldInit), 0), c31 = TVector.Load(ref Unsafe.Add(ref init, r3 * ldInit), v);
             ref float ap = ref a;
             ref float bp = ref b;
             for (int p = 0; p < kc; p++)
@@ -461,7 +483,8 @@ public static partial class Gemm
         /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+5 (rows past <paramref name="lastRow"/>
         /// repeat it), in 12 accumulators: 12 independent FMA chains per 2 loads of B and 6 broadcasts of A.
         /// </summary>
-        private static void Tile6x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc)
+        private static void Tile6x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc,
+            ref float init, nint ldInit)
         {
             nuint v = (nuint)TVector.Count;
             int r1 = Math.Min(i + 1, lastRow), r2 = Math.Min(i + 2, lastRow), r3 = Math.Min(i + 3, lastRow);
@@ -473,12 +496,12 @@ public static partial class Gemm
             ref float c3 = ref Unsafe.Add(ref c, r3 * ldc);
             ref float c4 = ref Unsafe.Add(ref c, r4 * ldc);
             ref float c5 = ref Unsafe.Add(ref c, r5 * ldc);
-            TVector c00 = TVector.Load(ref c0, 0), c01 = TVector.Load(ref c0, v);
-            TVector c10 = TVector.Load(ref c1, 0), c11 = TVector.Load(ref c1, v);
-            TVector c20 = TVector.Load(ref c2, 0), c21 = TVector.Load(ref c2, v);
-            TVector c30 = TVector.Load(ref c3, 0), c31 = TVector.Load(ref c3, v);
-            TVector c40 = TVector.Load(ref c4, 0), c41 = TVector.Load(ref c4, v);
-            TVector c50 = TVector.Load(ref c5, 0), c51 = TVector.Load(ref c5, v);
+            TVector c00 = TVector.Load(ref Unsafe.Add(ref init, i * ldInit), 0), c01 = TVector.Load(ref Unsafe.Add(ref init, i * ldInit), v);
+            TVector c10 = TVector.Load(ref Unsafe.Add(ref init, r1 * ldInit), 0), c11 = TVector.Load(ref Unsafe.Add(ref init, r1 * ldInit), v);
+            TVector c20 = TVector.Load(ref Unsafe.Add(ref init, r2 * ldInit), 0), c21 = TVector.Load(ref Unsafe.Add(ref init, r2 * ldInit), v);
+            TVector c30 = TVector.Load(ref Unsafe.Add(ref init, r3 * ldInit), 0), c31 = TVector.Load(ref Unsafe.Add(ref init, r3 * ldInit), v);
+            TVector c40 = TVector.Load(ref Unsafe.Add(ref init, r4 * ldInit), 0), c41 = TVector.Load(ref Unsafe.Add(ref init, r4 * ldInit), v);
+            TVector c50 = TVector.Load(ref Unsafe.Add(ref init, r5 * ldInit), 0), c51 = TVector.Load(ref Unsafe.Add(ref init, r5 * ldInit), v);
             ref float ap = ref a;
             ref float bp = ref b;
             for (int p = 0; p < kc; p++)
@@ -513,7 +536,8 @@ public static partial class Gemm
         /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+7 (rows past <paramref name="lastRow"/>
         /// repeat it), in 16 accumulators: with the 2 B vectors and the broadcast, 19 of AVX-512's 32 registers.
         /// </summary>
-        private static void Tile8x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc)
+        private static void Tile8x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc,
+            ref float init, nint ldInit)
         {
             nuint v = (nuint)TVector.Count;
             int r1 = Math.Min(i + 1, lastRow), r2 = Math.Min(i + 2, lastRow), r3 = Math.Min(i + 3, lastRow);
@@ -528,14 +552,14 @@ public static partial class Gemm
             ref float c5 = ref Unsafe.Add(ref c, r5 * ldc);
             ref float c6 = ref Unsafe.Add(ref c, r6 * ldc);
             ref float c7 = ref Unsafe.Add(ref c, r7 * ldc);
-            TVector c00 = TVector.Load(ref c0, 0), c01 = TVector.Load(ref c0, v);
-            TVector c10 = TVector.Load(ref c1, 0), c11 = TVector.Load(ref c1, v);
-            TVector c20 = TVector.Load(ref c2, 0), c21 = TVector.Load(ref c2, v);
-            TVector c30 = TVector.Load(ref c3, 0), c31 = TVector.Load(ref c3, v);
-            TVector c40 = TVector.Load(ref c4, 0), c41 = TVector.Load(ref c4, v);
-            TVector c50 = TVector.Load(ref c5, 0), c51 = TVector.Load(ref c5, v);
-            TVector c60 = TVector.Load(ref c6, 0), c61 = TVector.Load(ref c6, v);
-            TVector c70 = TVector.Load(ref c7, 0), c71 = TVector.Load(ref c7, v);
+            TVector c00 = TVector.Load(ref Unsafe.Add(ref init, i * ldInit), 0), c01 = TVector.Load(ref Unsafe.Add(ref init, i * ldInit), v);
+            TVector c10 = TVector.Load(ref Unsafe.Add(ref init, r1 * ldInit), 0), c11 = TVector.Load(ref Unsafe.Add(ref init, r1 * ldInit), v);
+            TVector c20 = TVector.Load(ref Unsafe.Add(ref init, r2 * ldInit), 0), c21 = TVector.Load(ref Unsafe.Add(ref init, r2 * ldInit), v);
+            TVector c30 = TVector.Load(ref Unsafe.Add(ref init, r3 * ldInit), 0), c31 = TVector.Load(ref Unsafe.Add(ref init, r3 * ldInit), v);
+            TVector c40 = TVector.Load(ref Unsafe.Add(ref init, r4 * ldInit), 0), c41 = TVector.Load(ref Unsafe.Add(ref init, r4 * ldInit), v);
+            TVector c50 = TVector.Load(ref Unsafe.Add(ref init, r5 * ldInit), 0), c51 = TVector.Load(ref Unsafe.Add(ref init, r5 * ldInit), v);
+            TVector c60 = TVector.Load(ref Unsafe.Add(ref init, r6 * ldInit), 0), c61 = TVector.Load(ref Unsafe.Add(ref init, r6 * ldInit), v);
+            TVector c70 = TVector.Load(ref Unsafe.Add(ref init, r7 * ldInit), 0), c71 = TVector.Load(ref Unsafe.Add(ref init, r7 * ldInit), v);
             ref float ap = ref a;
             ref float bp = ref b;
             for (int p = 0; p < kc; p++)
@@ -576,7 +600,8 @@ public static partial class Gemm
         /// C[r, 0..V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..V) for the rows r = i..i+3 (as <see cref="Tile4x2"/>), writing only
         /// the lanes set in <paramref name="store"/> (the others keep their old value).
         /// </summary>
-        private static void Tile4x1(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc, TVector store)
+        private static void Tile4x1(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc,
+            ref float init, nint ldInit, TVector store)
         {
             int r1 = Math.Min(i + 1, lastRow), r2 = Math.Min(i + 2, lastRow), r3 = Math.Min(i + 3, lastRow);
             nint a0 = i * rowStride, a1 = r1 * rowStride, a2 = r2 * rowStride, a3 = r3 * rowStride;
@@ -585,7 +610,8 @@ public static partial class Gemm
             ref float c2 = ref Unsafe.Add(ref c, r2 * ldc);
             ref float c3 = ref Unsafe.Add(ref c, r3 * ldc);
             TVector o0 = TVector.Load(ref c0, 0), o1 = TVector.Load(ref c1, 0), o2 = TVector.Load(ref c2, 0), o3 = TVector.Load(ref c3, 0);
-            TVector s0 = o0, s1 = o1, s2 = o2, s3 = o3;
+            TVector s0 = TVector.Load(ref Unsafe.Add(ref init, i * ldInit), 0), s1 = TVector.Load(ref Unsafe.Add(ref init, r1 * ldInit), 0);
+            TVector s2 = TVector.Load(ref Unsafe.Add(ref init, r2 * ldInit), 0), s3 = TVector.Load(ref Unsafe.Add(ref init, r3 * ldInit), 0);
             ref float ap = ref a;
             ref float bp = ref b;
             for (int p = 0; p < kc; p++)
@@ -613,18 +639,18 @@ public static partial class Gemm
         /// multiply-adds over p in increasing order as in the tiles (their depth blocks only store and reload it), so a
         /// row gets the same bits alone as among other rows.
         /// </summary>
-        private static void OneRow(ref float a, nint depthStride, int k, ref float b, nint ldb, int n, ref float c)
+        private static void OneRow(ref float a, nint depthStride, int k, ref float b, nint ldb, int n, ref float c, ref float init)
         {
             int count = TVector.Count, block = OneRowVectors * count;
             int j = 0;
-            for (; j <= n - block; j += block) OneRowBlock(ref a, depthStride, k, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j));
+            for (; j <= n - block; j += block) OneRowBlock(ref a, depthStride, k, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), ref Unsafe.Add(ref init, j));
             TVector allLanes = TVector.GreaterThanOrEqual(TVector.Zero, TVector.Zero);
-            for (; j <= n - count; j += count) OneRowVector(ref a, depthStride, k, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), allLanes);
+            for (; j <= n - count; j += count) OneRowVector(ref a, depthStride, k, ref Unsafe.Add(ref b, j), ldb, ref Unsafe.Add(ref c, j), ref Unsafe.Add(ref init, j), allLanes);
             if (j < n)
             {
                 // The last vector overlaps the one before; only its new lanes are written.
                 int lastColumn = n - count;
-                OneRowVector(ref a, depthStride, k, ref Unsafe.Add(ref b, lastColumn), ldb, ref Unsafe.Add(ref c, lastColumn), TVector.TailMask(n));
+                OneRowVector(ref a, depthStride, k, ref Unsafe.Add(ref b, lastColumn), ldb, ref Unsafe.Add(ref c, lastColumn), ref Unsafe.Add(ref init, lastColumn), TVector.TailMask(n));
             }
         }
 
@@ -689,11 +715,11 @@ public static partial class Gemm
         }
 
         /// <summary>C[0, 0..8V) += Σ_{p&lt;k} A(0, p)·B[p, 0..8V), in 8 accumulators.</summary>
-        private static void OneRowBlock(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c)
+        private static void OneRowBlock(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c, ref float init)
         {
             nuint v = (nuint)TVector.Count;
-            TVector s0 = TVector.Load(ref c, 0), s1 = TVector.Load(ref c, v), s2 = TVector.Load(ref c, 2 * v), s3 = TVector.Load(ref c, 3 * v);
-            TVector s4 = TVector.Load(ref c, 4 * v), s5 = TVector.Load(ref c, 5 * v), s6 = TVector.Load(ref c, 6 * v), s7 = TVector.Load(ref c, 7 * v);
+            TVector s0 = TVector.Load(ref init, 0), s1 = TVector.Load(ref init, v), s2 = TVector.Load(ref init, 2 * v), s3 = TVector.Load(ref init, 3 * v);
+            TVector s4 = TVector.Load(ref init, 4 * v), s5 = TVector.Load(ref init, 5 * v), s6 = TVector.Load(ref init, 6 * v), s7 = TVector.Load(ref init, 7 * v);
             ref float ap = ref a;
             ref float bp = ref b;
             for (int p = 0; p < k; p++)
@@ -712,9 +738,9 @@ public static partial class Gemm
         }
 
         /// <summary>C[0, 0..V) += Σ_{p&lt;k} A(0, p)·B[p, 0..V), written where <paramref name="store"/> is set.</summary>
-        private static void OneRowVector(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c, TVector store)
+        private static void OneRowVector(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c, ref float init, TVector store)
         {
-            TVector old = TVector.Load(ref c, 0), sum = old;
+            TVector old = TVector.Load(ref c, 0), sum = TVector.Load(ref init, 0);
             ref float ap = ref a;
             ref float bp = ref b;
             for (int p = 0; p < k; p++)

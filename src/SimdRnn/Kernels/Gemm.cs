@@ -103,11 +103,23 @@ public static partial class Gemm
     /// wider B (k × <paramref name="ldb"/>, row-major), without the checks, at the widest width whose vector fits n. Each
     /// element of C gets the bits the whole product would give it (sums over p in increasing order, whatever the block).
     /// </summary>
-    internal static void MultiplyAccumulateColumnsUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int first, int n, Span<float> c)
+    /// <remarks>
+    /// With a non-empty <paramref name="start"/> (n floats), C = start (in every row) + A·B instead: C's old contents
+    /// are never read, and the bits are those of broadcasting start into C first (the chains begin from it). k must
+    /// then be ≥ 1 (the caller writes an empty product's start itself).
+    /// </remarks>
+    internal static void MultiplyAccumulateColumnsUnchecked(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int first, int n, Span<float> c,
+        ReadOnlySpan<float> start = default) =>
+        MultiplyAccumulateColumnsAt(VectorWidth.For(n), a, m, k, b, ldb, first, n, c, start);
+
+    /// <summary><see cref="MultiplyAccumulateColumnsUnchecked"/> at <paramref name="width"/> (its lanes ≤ n).</summary>
+    internal static void MultiplyAccumulateColumnsAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int first, int n, Span<float> c,
+        ReadOnlySpan<float> start = default)
     {
         if (m == 0 || n == 0 || k == 0) return;
-        var call = new MultiplyAccumulateColumnsCall(a.Slice(0, m * k), m, k, b.Slice(first, (k - 1) * ldb + n), ldb, n, c.Slice(0, m * n));
-        VectorWidth.Run(VectorWidth.For(n), ref call);
+        var call = new MultiplyAccumulateColumnsCall(a.Slice(0, m * k), m, k, b.Slice(first, (k - 1) * ldb + n), ldb, n, c.Slice(0, m * n),
+            start.IsEmpty ? default : start.Slice(0, n));
+        VectorWidth.Run(width, ref call);
     }
 
     /// <summary><see cref="MultiplyAccumulate"/> without the checks, at <paramref name="width"/> (its lanes ≤ N, or an empty product).</summary>
@@ -195,22 +207,25 @@ public static partial class Gemm
 
     /// <summary>
     /// C[m × n] += A[m × k]·B[k × n] at <paramref name="width"/> (lanes ≤ n) with B's full slivers pre-packed by
-    /// <see cref="BuildPanels"/> at that width: the bits of <see cref="MultiplyAccumulateColumnsUnchecked"/>. Unchecked.
+    /// <see cref="BuildPanels"/> at that width: the bits of <see cref="MultiplyAccumulateColumnsUnchecked"/> (a non-empty
+    /// <paramref name="start"/> as there). Unchecked.
     /// </summary>
-    internal static void MultiplyAccumulatePanelsAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c)
+    internal static void MultiplyAccumulatePanelsAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c,
+        ReadOnlySpan<float> start = default)
     {
         if (m == 0 || n == 0 || k == 0) return;
         System.Diagnostics.Debug.Assert(panels.Length == PanelLength(VectorWidth.Lanes(width), k, n), "panels built for another width or shape");
-        var call = new MultiplyAccumulatePanelsCall(a.Slice(0, m * k), m, k, b.Slice(0, k * n), panels, n, c.Slice(0, m * n));
+        var call = new MultiplyAccumulatePanelsCall(a.Slice(0, m * k), m, k, b.Slice(0, k * n), panels, n, c.Slice(0, m * n), start.IsEmpty ? default : start.Slice(0, n));
         VectorWidth.Run(width, ref call);
     }
 
-    private readonly ref struct MultiplyAccumulatePanelsCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c) : IWidthCall
+    private readonly ref struct MultiplyAccumulatePanelsCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c,
+        ReadOnlySpan<float> start) : IWidthCall
     {
-        private readonly ReadOnlySpan<float> _a = a, _b = b, _panels = panels;
+        private readonly ReadOnlySpan<float> _a = a, _b = b, _panels = panels, _start = start;
         private readonly Span<float> _c = c;
 
-        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulatePanels(_a, m, k, _b, _panels, n, _c);
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulatePanels(_a, m, k, _b, _panels, n, _c, _start);
     }
 
     /// <summary>
@@ -237,12 +252,13 @@ public static partial class Gemm
         public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.OneRowInt8(_a, k, _q, ldb, n, _scales, _c);
     }
 
-    private readonly ref struct MultiplyAccumulateColumnsCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int n, Span<float> c) : IWidthCall
+    private readonly ref struct MultiplyAccumulateColumnsCall(ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int n, Span<float> c,
+        ReadOnlySpan<float> start) : IWidthCall
     {
-        private readonly ReadOnlySpan<float> _a = a, _b = b;
+        private readonly ReadOnlySpan<float> _a = a, _b = b, _start = start;
         private readonly Span<float> _c = c;
 
-        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulate(_a, m, k, _b, ldb, n, _c);
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => Kernel<TVector>.MultiplyAccumulate(_a, m, k, _b, ldb, n, _c, _start);
     }
 
     private readonly ref struct TransposedMultiplyAccumulateCall(ReadOnlySpan<float> a, int k, int m, ReadOnlySpan<float> b, int n, Span<float> c) : IWidthCall

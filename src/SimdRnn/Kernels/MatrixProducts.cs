@@ -23,16 +23,6 @@ internal static class MatrixProducts
         MultiplyRows(w, 0, w.Rows, x, rows, y, accumulate, oneRowOnGemm, usePanels);
 
     /// <summary>
-    /// Y[rows × W.Rows] += X·Wᵀ (rows ≥ 2) on the broadcast GEMM kernel reading Wᵀ's slivers pre-packed for the width
-    /// it runs at (<see cref="PackedMatrix.Panels"/>): the bits of the kernel over Wᵀ, without its per-call copies.
-    /// </summary>
-    private static void MultiplyAccumulateOnPanels(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y)
-    {
-        Width width = VectorWidth.For(w.Rows);
-        Gemm.MultiplyAccumulatePanelsAt(width, x, rows, w.Cols, w.Transposed, w.Panels(VectorWidth.Lanes(width)), w.Rows, y);
-    }
-
-    /// <summary>
     /// Y[rows × count] = (accumulate ? Y : 0) + X[rows × W.Cols]·W[first .. first + count)ᵀ: the product with a block of
     /// W's rows (a GRU's r, z or n gates). One row: GEMV over the stored format's block (and its scales). More rows: the
     /// broadcast GEMM kernel over the block's columns of the effective weights' transposed copy (rows
@@ -42,35 +32,78 @@ internal static class MatrixProducts
     /// same bits. <paramref name="oneRowOnGemm"/>: one row on the GEMM kernel as well (see <see cref="Multiply"/>).
     /// </summary>
     public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate,
-        bool oneRowOnGemm = false, bool usePanels = false)
+        bool oneRowOnGemm = false, bool usePanels = false) =>
+        Product(w, firstRow, rowCount, x, rows, y, accumulate, default, oneRowOnGemm, usePanels);
+
+    /// <summary>
+    /// Y[rows × W.Rows] = S + X[rows × W.Cols]·Wᵀ with <paramref name="start"/> (W.Rows floats, a bias) in every row of S:
+    /// the bits of broadcasting the start into Y and then accumulating (<see cref="Multiply"/>), but on the GEMM kernel
+    /// the sums begin from the start row in registers, so Y is written once instead of twice.
+    /// </summary>
+    public static void MultiplyFrom(PackedMatrix w, ReadOnlySpan<float> start, ReadOnlySpan<float> x, int rows, Span<float> y, bool oneRowOnGemm = false,
+        bool usePanels = false) =>
+        Product(w, 0, w.Rows, x, rows, y, accumulate: false, start, oneRowOnGemm, usePanels);
+
+    /// <summary>
+    /// The products' one router: Y = S + X·W[first .. first + count)ᵀ, where S is <paramref name="start"/> in every row
+    /// when it is not empty, else Y (<paramref name="accumulate"/>) or zeros. The GEMM kernel begins each sum from S
+    /// (Y's old contents are then never read), which gives the bits of writing S into Y first.
+    /// </summary>
+    private static void Product(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate,
+        ReadOnlySpan<float> start, bool oneRowOnGemm, bool usePanels)
     {
         int k = w.Cols;
+        bool hasStart = !start.IsEmpty;
         // The paired bf16 GEMV sums each row from zero in column order by fused multiply-adds into the row's own lane:
         // the GEMM kernel's chain over the same (widened) weights. So an overwritten bf16 row keeps the GEMV, half the
         // bytes, even where the GEMM's bits are required; fp32 and int8 rows do not (dot products split across lanes,
         // int8's scale applied after the sum). An int8 row that needs the GEMM's bits runs the one-row int8 kernel
         // over qᵀ instead, which forms each effective weight in registers as the fp32 copy holds it.
-        if (rows == 1 && (!oneRowOnGemm || (w.Format == WeightFormat.BFloat16 && !accumulate)))
+        if (rows == 1 && (!oneRowOnGemm || (w.Format == WeightFormat.BFloat16 && !accumulate && !hasStart)))
         {
             Span<float> y1 = y.Slice(0, rowCount);
-            if (!accumulate) y1.Clear();
+            StartRows(start, accumulate, 1, y1);
             MultiplyOneRow(w, firstRow, rowCount, x.Slice(0, k), y1);
             return;
         }
         if (rows == 0) return;
         Span<float> c = y.Slice(0, rows * rowCount);
-        if (!accumulate) c.Clear();
-        if (rows == 1 && w.Format == WeightFormat.Int8)
+        if (k == 0 || (rows == 1 && w.Format == WeightFormat.Int8))
         {
-            Gemm.MultiplyAccumulateOneRowInt8Unchecked(x, k, w.Int8Transposed, w.Rows, firstRow, rowCount, w.RowScales.Slice(firstRow, rowCount), c);
+            // An empty product is its start; the int8 one-row kernel accumulates onto C.
+            StartRows(start, accumulate, rows, c);
+            if (k > 0)
+                Gemm.MultiplyAccumulateOneRowInt8Unchecked(x, k, w.Int8Transposed, w.Rows, firstRow, rowCount, w.RowScales.Slice(firstRow, rowCount), c);
             return;
         }
+        ReadOnlySpan<float> from = hasStart ? start.Slice(0, rowCount) : accumulate ? default : Zeros(rowCount);
         if (usePanels && rows >= 2 && firstRow == 0 && rowCount == w.Rows)
         {
-            MultiplyAccumulateOnPanels(w, x, rows, c);
+            Width width = VectorWidth.For(w.Rows);
+            Gemm.MultiplyAccumulatePanelsAt(width, x, rows, k, w.Transposed, w.Panels(VectorWidth.Lanes(width)), w.Rows, c, from);
             return;
         }
-        Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, k, w.Transposed, w.Rows, firstRow, rowCount, c);
+        Gemm.MultiplyAccumulateColumnsUnchecked(x, rows, k, w.Transposed, w.Rows, firstRow, rowCount, c, from);
+    }
+
+    /// <summary>Writes S into the <paramref name="rows"/> rows of C: the start row in each, or zeros unless accumulating.</summary>
+    private static void StartRows(ReadOnlySpan<float> start, bool accumulate, int rows, Span<float> c)
+    {
+        if (!start.IsEmpty) BroadcastRows(start.Slice(0, c.Length / rows), rows, c);
+        else if (!accumulate) c.Clear();
+    }
+
+    private static float[] s_zeros = new float[1024];
+
+    /// <summary>
+    /// n zeros, the start row of an overwriting product (the GEMM then never reads C). A shared array that is never
+    /// written; it grows (a new array) only for a wider product than any before.
+    /// </summary>
+    private static ReadOnlySpan<float> Zeros(int n)
+    {
+        float[] zeros = s_zeros;
+        if (zeros.Length < n) s_zeros = zeros = new float[Math.Max(n, 2 * zeros.Length)];
+        return zeros.AsSpan(0, n);
     }
 
     /// <summary>y[count] += W[first .. first + count)·x through the GEMV kernel of W's stored format.</summary>
@@ -114,7 +147,7 @@ internal static class MatrixProducts
     }
 
     /// <summary>Every row of C[m×n] = <paramref name="row"/> (a bias broadcast before an accumulating product).</summary>
-    public static void BroadcastRows(ReadOnlySpan<float> row, int m, Span<float> c)
+    private static void BroadcastRows(ReadOnlySpan<float> row, int m, Span<float> c)
     {
         int n = row.Length;
         for (int i = 0; i < m; i++) row.CopyTo(c.Slice(i * n, n));

@@ -179,8 +179,7 @@ public sealed class RecurrentState : IDisposable
         {
             var w = weights.Layer(l, 0);
             // P = x·W_ihᵀ + b, then the cell step from this layer's h (and c).
-            MatrixProducts.BroadcastRows(w.ProjectionBias, Batch, _projection);
-            MatrixProducts.Multiply(w.Input, layerInput, Batch, _projection, accumulate: true, usePanels: Batch > 1);
+            MatrixProducts.MultiplyFrom(w.Input, w.ProjectionBias, layerInput, Batch, _projection, usePanels: Batch > 1);
             Span<float> hidden = _hidden.AsSpan(l * bh, bh);
             Span<float> cell = spec.HasCellState ? _cell.AsSpan(l * bh, bh) : default;
             RecurrentStep.Forward(spec, Batch, _projection, w, hidden, _nextHidden, cell, _nextCell, default, _resetHidden, _recurrent, _gates, _cellScratch);
@@ -192,8 +191,7 @@ public sealed class RecurrentState : IDisposable
         if (weights.Readout is { } readout)
         {
             // out = act(h·W_headᵀ + b_head)
-            MatrixProducts.BroadcastRows(readout.Bias, Batch, output);
-            MatrixProducts.Multiply(readout.Weights, layerInput, Batch, output, accumulate: true, usePanels: Batch > 1);
+            MatrixProducts.MultiplyFrom(readout.Weights, readout.Bias, layerInput, Batch, output, usePanels: Batch > 1);
             if (spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(output, output);
         }
         else

@@ -47,25 +47,21 @@ internal static class RecurrentStep
             return;
         }
 
-        // Q = H_prev·W_hhᵀ for all B streams, then one cell pass per stream.
+        // Q = H_prev·W_hhᵀ for all B streams, then the cell pass of every stream (the GRU and LSTM choose their width
+        // once for all B rows).
         MatrixProducts.Multiply(whh, hPrev, batch, q, accumulate: false, oneRowOnGemm, usePanels: batch > 1);
-        for (int b = 0; b < batch; b++)
+        switch (spec.Cell)
         {
-            ReadOnlySpan<float> p = projection.Slice(b * gh, gh), qb = q.Slice(b * gh, gh);
-            Span<float> hb = hNext.Slice(b * h, h);
-            Span<float> cb = keep ? cache.Slice(b * cacheWidth, cacheWidth) : default;
-            switch (spec.Cell)
-            {
-                case CellKind.Rnn:
-                    RnnCell.Forward(spec.Nonlinearity.ToCell(), p, qb, hb);
-                    break;
-                case CellKind.Gru:
-                    GruCell.Forward(p, qb, bhn, hPrev.Slice(b * h, h), hb, cb, cellScratch);
-                    break;
-                default:
-                    LstmCell.Forward(p, qb, cPrev.Slice(b * h, h), cNext.Slice(b * h, h), hb, cb, cellScratch);
-                    break;
-            }
+            case CellKind.Gru:
+                GruCell.ForwardRows(batch, projection.Slice(0, batch * gh), q, bhn, hPrev.Slice(0, batch * h), hNext.Slice(0, batch * h), cache, cellScratch);
+                break;
+            case CellKind.Lstm:
+                LstmCell.ForwardRows(batch, projection.Slice(0, batch * gh), q, cPrev.Slice(0, batch * h), cNext.Slice(0, batch * h), hNext.Slice(0, batch * h), cache, cellScratch);
+                break;
+            default:
+                for (int b = 0; b < batch; b++)
+                    RnnCell.Forward(spec.Nonlinearity.ToCell(), projection.Slice(b * gh, gh), q.Slice(b * gh, gh), hNext.Slice(b * h, h));
+                break;
         }
     }
 }

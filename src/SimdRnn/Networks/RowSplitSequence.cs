@@ -115,8 +115,7 @@ internal sealed class RowSplitSequence : RowSplitJob, IDisposable
 
                 // P_w = X·W_ih,wᵀ + b_w: every step's projection onto this worker's gate rows, in one product.
                 Span<float> projection = _projection[worker].AsSpan(0, rows * gu);
-                MatrixProducts.BroadcastRows(share.Bias, rows, projection);
-                MatrixProducts.Multiply(share.Input, layerInput, rows, projection, accumulate: true);
+                MatrixProducts.MultiplyFrom(share.Input, share.Bias, layerInput, rows, projection);
 
                 for (int s = 0; s < steps; s++)
                 {
@@ -156,8 +155,7 @@ internal sealed class RowSplitSequence : RowSplitJob, IDisposable
             int start = split ? (int)((long)rows * worker / workers) : 0, end = split ? (int)((long)rows * (worker + 1) / workers) : rows;
             int count = end - start;
             Span<float> readout = _readout.AsSpan(start * o, count * o);
-            MatrixProducts.BroadcastRows(head.Bias, count, readout);
-            MatrixProducts.Multiply(head.Weights, layerInput.Slice(start * dh, count * dh), count, readout, accumulate: true);
+            MatrixProducts.MultiplyFrom(head.Weights, head.Bias, layerInput.Slice(start * dh, count * dh), count, readout);
             if (spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(readout, readout);
         }
     }

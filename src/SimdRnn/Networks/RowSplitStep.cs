@@ -95,8 +95,7 @@ internal sealed class RowSplitStep : RowSplitJob, IDisposable
             Span<float> hidden = _hidden.AsSpan(l * bh, bh), next = _next.AsSpan(l * bh, bh);
             Span<float> cell = spec.HasCellState ? _cell.AsSpan(l * bh, bh) : default;
             // P_w = X·W_ih,wᵀ + b_w and Q_w = H_prev·W_hh,wᵀ: this worker's gate rows of both products.
-            MatrixProducts.BroadcastRows(share.Bias, b, p);
-            MatrixProducts.Multiply(share.Input, layerInput, b, p, accumulate: true);
+            MatrixProducts.MultiplyFrom(share.Input, share.Bias, layerInput, b, p);
             MatrixProducts.Multiply(share.Recurrent, hidden, b, q, accumulate: false);
             for (int s = 0; s < b; s++)
             {
@@ -120,14 +119,12 @@ internal sealed class RowSplitStep : RowSplitJob, IDisposable
             var rowsOf = _readoutRows[worker];
             if (rowsOf is null)
             {
-                MatrixProducts.BroadcastRows(readout.Bias, b, _output);
-                MatrixProducts.Multiply(readout.Weights, layerInput, b, _output, accumulate: true);
+                MatrixProducts.MultiplyFrom(readout.Weights, readout.Bias, layerInput, b, _output);
                 if (spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(_output, _output);
                 return;
             }
             Span<float> part = _readoutPart[worker];
-            MatrixProducts.BroadcastRows(readout.Bias.Slice(first, rows), b, part);
-            MatrixProducts.Multiply(rowsOf, layerInput, b, part, accumulate: true);
+            MatrixProducts.MultiplyFrom(rowsOf, readout.Bias.Slice(first, rows), layerInput, b, part);
             if (spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(part, part);
             for (int s = 0; s < b; s++) part.Slice(s * rows, rows).CopyTo(_output.AsSpan(s * o + first, rows));
         }

@@ -30,8 +30,10 @@ internal sealed class SequenceEngine : IDisposable
     // Forward buffers.
     private float[] _input = [];              // sequence-first input [T·B, I]
     private readonly float[][] _layerOutputs; // per layer [T·B, D·H] (training keeps all L; inference ping-pongs 2)
+    private float[] _topArray = [];           // the top layer's output [T·B, D·H] starts at _topOffset of this array
+    private int _topOffset;
     private float[] _projection = [];         // P of one chunk of steps [T_chunk·B, G·H]
-    private readonly float[][] _hidden;       // per layer·direction [(T+1)·B, H] (inference: 1)
+    private readonly float[][] _hidden;       // per layer·direction [(T+1)·B, H] (inference: 1, or 2 for a stack of one direction)
     private readonly float[][] _cell;         // LSTM, like _hidden
     private readonly float[][] _cache;        // training: per layer·direction [T·B, S]
     private readonly float[][] _resetHidden;  // GRU, linear_before_reset = 0: r ⊙ h_prev [T·B, H] (inference: [B, H])
@@ -72,7 +74,9 @@ internal sealed class SequenceEngine : IDisposable
             _ => 0,
         };
         _cellScratch = new float[5 * _h];
-        int perDirection = training ? _spec.Layers * _spec.Directions : 1;
+        // Inference keeps one slot of states, or two that alternate between the layers of a one-direction stack, whose
+        // layer output is read straight from its slots (see Forward).
+        int perDirection = training ? _spec.Layers * _spec.Directions : _spec.Directions == 1 && _spec.Layers > 1 ? 2 : 1;
         _layerOutputs = new float[training ? _spec.Layers : 2][];
         _hidden = new float[perDirection][];
         _cell = new float[perDirection][];
@@ -86,12 +90,10 @@ internal sealed class SequenceEngine : IDisposable
     public int Batch => _batch;
 
     /// <summary>The top layer's output of the last forward pass, sequence-first [T·B, D·H].</summary>
-    public ReadOnlySpan<float> TopOutput => _layerOutputs[TopIndex].AsSpan(0, _steps * _batch * _dh);
+    public ReadOnlySpan<float> TopOutput => _topArray.AsSpan(_topOffset, _steps * _batch * _dh);
 
     /// <summary>The readout's output of the last forward pass, sequence-first [T·B, O] (empty without a readout).</summary>
     public ReadOnlySpan<float> ReadoutOutput => _spec.ReadoutSize > 0 ? _readout.AsSpan(0, _steps * _batch * _spec.ReadoutSize) : default;
-
-    private int TopIndex => _training ? _spec.Layers - 1 : (_spec.Layers - 1) % 2;
 
     /// <summary>Copies h_T of every layer and direction ([L·D, B, H]) into <paramref name="destination"/>.</summary>
     public void CopyFinalHidden(Span<float> destination) => CopyFinal(_hidden, destination);
@@ -131,9 +133,12 @@ internal sealed class SequenceEngine : IDisposable
         {
             int inputSize = l == 0 ? _spec.InputSize : _dh;
             Span<float> layerOutput = _layerOutputs[_training ? l : l % 2].AsSpan(0, rows * _dh);
+            // One direction in inference without lengths: the layer's output is its state slots 1..T as they are
+            // ([T·B, H], sequence-first), read in place instead of gathered into a copy.
+            bool slotsAreOutput = !_training && _spec.Directions == 1 && !_hasLengths;
             for (int d = 0; d < _spec.Directions; d++)
             {
-                int ld = l * _spec.Directions + d, slot = _training ? ld : 0;
+                int ld = l * _spec.Directions + d, slot = _training ? ld : l % _hidden.Length;
                 var w = weights.Layer(l, d);
                 Span<float> hidden = _hidden[slot].AsSpan(0, (steps + 1) * bh);
                 Span<float> cell = _spec.HasCellState ? _cell[slot].AsSpan(0, (steps + 1) * bh) : default;
@@ -149,11 +154,11 @@ internal sealed class SequenceEngine : IDisposable
                     int count = Math.Min(chunkSteps, steps - s0);
                     int tFirst = d == 0 ? s0 : steps - s0 - count, chunkRows = count * batch;
                     Span<float> projection = _projection.AsSpan(0, chunkRows * _gh);
-                    MatrixProducts.BroadcastRows(w.ProjectionBias, chunkRows, projection);
                     // On the GEMM kernel even for a one-row chunk, so that P's bits do not depend on the chunking; pre-packed
-                    // slivers for batches only (a B = 1 sequence gains nothing from them: W_ihᵀ streams either way).
-                    MatrixProducts.Multiply(w.Input, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection,
-                        accumulate: true, oneRowOnGemm: true, usePanels: batch > 1);
+                    // slivers for batches only (a B = 1 sequence gains nothing from them: W_ihᵀ streams either way). The
+                    // sums begin from the bias in registers (the bits of broadcasting it into P first, one pass fewer).
+                    MatrixProducts.MultiplyFrom(w.Input, w.ProjectionBias, layerInput.Slice(tFirst * batch * inputSize, chunkRows * inputSize), chunkRows, projection,
+                        oneRowOnGemm: true, usePanels: batch > 1);
                     ClearPadded(projection, _gh, 0, _gh, tFirst, count);
 
                     for (int s = s0; s < s0 + count; s++)
@@ -172,11 +177,21 @@ internal sealed class SequenceEngine : IDisposable
                     s0 += count;
                 }
 
-                // The layer's output at t is [h_fwd(t), h_rev(t)]: gather this direction's slots into its half.
-                int firstOut = d == 0 ? 1 : 0;
-                for (int r = 0; r < rows; r++)
-                    hidden.Slice((firstOut * batch + r) * _h, _h).CopyTo(layerOutput.Slice(r * _dh + d * _h, _h));
-                ClearPadded(layerOutput, _dh, d * _h, _h);
+                if (slotsAreOutput)
+                {
+                    _topArray = _hidden[slot];
+                    _topOffset = bh;
+                }
+                else
+                {
+                    // The layer's output at t is [h_fwd(t), h_rev(t)]: gather this direction's slots into its half.
+                    int firstOut = d == 0 ? 1 : 0;
+                    for (int r = 0; r < rows; r++)
+                        hidden.Slice((firstOut * batch + r) * _h, _h).CopyTo(layerOutput.Slice(r * _dh + d * _h, _h));
+                    ClearPadded(layerOutput, _dh, d * _h, _h);
+                    _topArray = _layerOutputs[_training ? l : l % 2];
+                    _topOffset = 0;
+                }
 
                 if (!_training)
                 {
@@ -185,7 +200,7 @@ internal sealed class SequenceEngine : IDisposable
                     if (!finalCell.IsEmpty) cell.Slice(finalSlot * bh, bh).CopyTo(finalCell.Slice(ld * bh, bh));
                 }
             }
-            layerInput = layerOutput;
+            layerInput = TopOutput;
         }
 
         if (weights.Readout is { } head)
@@ -193,8 +208,7 @@ internal sealed class SequenceEngine : IDisposable
             // out = act(Y·W_headᵀ + b_head)
             int o = _spec.ReadoutSize;
             Span<float> readout = _readout.AsSpan(0, rows * o);
-            MatrixProducts.BroadcastRows(head.Bias, rows, readout);
-            MatrixProducts.Multiply(head.Weights, layerInput, rows, readout, accumulate: true, _oneRowOnGemm, usePanels: _batch > 1);
+            MatrixProducts.MultiplyFrom(head.Weights, head.Bias, layerInput, rows, readout, _oneRowOnGemm, usePanels: _batch > 1);
             if (_training) readout.CopyTo(_readoutLogits);
             if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(readout, readout);
             ClearPadded(readout, o, 0, o);

@@ -229,6 +229,51 @@ public class GemmTests
         });
 
     /// <summary>
+    /// A start row (C = S + A·B with S a bias or zeros in every row, C's old contents never read: here NaN) gives the bits
+    /// of broadcasting S into C and accumulating, at every width, over a dense B, a block of columns of a wider B
+    /// (rows ldb apart) and pre-packed slivers: only where each chain of fused multiply-adds begins changes. M from 1
+    /// (the one-row kernel), K up to 300 (past the depth blocks, where only the first block starts from S), N up to 200
+    /// (vector and masked column tails, whose kept lanes are reloaded from C).
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public Property A_start_row_gives_the_bits_of_broadcasting_it_first() =>
+        Prop.ForAll(AccumulatingCases(maxRows: 40, maxCols: 200, minDepth: 1, maxDepth: 300), c =>
+        {
+            foreach (var x in new[] { c, c with { M = 1, A = c.A.AsSpan(0, c.K).ToArray() } })
+            {
+                float[] start = x.C.AsSpan(0, x.N).ToArray();
+                if (x.N > 2) start[1] = 0f; // a zero among the values (a start of zeros is the overwrite)
+                int extra = 5, ldb = x.N + extra;
+                float[] wide = new float[x.K * ldb];
+                for (int p = 0; p < x.K; p++) x.B.AsSpan(p * x.N, x.N).CopyTo(wide.AsSpan(p * ldb + 3, x.N));
+                foreach (var width in WidthsFor(Form.AB, x))
+                {
+                    float[] expected = new float[x.M * x.N];
+                    for (int i = 0; i < x.M; i++) start.CopyTo(expected, i * x.N);
+                    Gemm.MultiplyAccumulateAt(width, x.A, x.M, x.K, x.B, x.N, expected);
+
+                    float[] dense = Filled(x.M * x.N, float.NaN), strided = Filled(x.M * x.N, float.NaN), packed = Filled(x.M * x.N, float.NaN);
+                    Gemm.MultiplyAccumulateColumnsAt(width, x.A, x.M, x.K, x.B, x.N, 0, x.N, dense, start);
+                    Gemm.MultiplyAccumulateColumnsAt(width, x.A, x.M, x.K, wide, ldb, 3, x.N, strided, start);
+                    float[] panels = new float[Gemm.PanelLength(VectorWidth.Lanes(width), x.K, x.N)];
+                    Gemm.BuildPanels(VectorWidth.Lanes(width), x.B, x.K, x.N, panels);
+                    Gemm.MultiplyAccumulatePanelsAt(width, x.A, x.M, x.K, x.B, panels, x.N, packed, start);
+                    if (!dense.AsSpan().SequenceEqual(expected)) return false.Label($"{x} at {width}: dense B differs");
+                    if (!strided.AsSpan().SequenceEqual(expected)) return false.Label($"{x} at {width}: strided B differs");
+                    if (!packed.AsSpan().SequenceEqual(expected)) return false.Label($"{x} at {width}: pre-packed B differs");
+                }
+            }
+            return true.Label("");
+        });
+
+    private static float[] Filled(int length, float value)
+    {
+        float[] values = new float[length];
+        Array.Fill(values, value);
+        return values;
+    }
+
+    /// <summary>
     /// A row multiplied alone (the one-row kernel) gets the bits it gets among other rows (the row tiles), for both
     /// broadcast forms at every width: every element is the same chain of fused multiply-adds over p. N up to 300
     /// crosses the one-row kernel's passes of 8 vectors at every width, with vector and masked tails.

@@ -214,6 +214,34 @@ public class PackedWeightsTests
                 }
             });
 
+    // Y = bias + X·Wᵀ (MatrixProducts.MultiplyFrom: the projection and the readout) in every format, 0..12 input rows, on
+    // each route (GEMV, the GEMM with and without pre-packed slivers, one row on the GEMM): the bits of broadcasting the
+    // bias into Y and accumulating (Y's old contents, here NaN, never read), and within the float32 bound of the exact
+    // bias + Σ x·w over the effective weights.
+    [Property(MaxTest = 150)]
+    public Property Starting_from_a_bias_gives_the_bits_of_broadcasting_it_first() =>
+        Prop.ForAll(BlockCases(maxRows: 90, maxCols: 90, maxInputRows: 12),
+            Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8).ToArbitrary(),
+            Gen.Elements((false, false), (true, false), (false, true), (true, true)).ToArbitrary(), (c, format, route) =>
+            {
+                var (n, k, m, _, _, seed) = c;
+                m = seed % 13; // 0..12 input rows
+                var (oneRowOnGemm, usePanels) = route;
+                float[] x = Values(m * k, seed + 1), bias = Values(n, seed + 2);
+                var w = PackedMatrix.From(format, Values(n * k, seed), n, k);
+                float[] expected = new float[m * n];
+                for (int i = 0; i < m; i++) bias.CopyTo(expected, i * n);
+                MatrixProducts.Multiply(w, x, m, expected, accumulate: true, oneRowOnGemm, usePanels);
+                float[] actual = new float[m * n];
+                Array.Fill(actual, float.NaN);
+                MatrixProducts.MultiplyFrom(w, bias, x, m, actual, oneRowOnGemm, usePanels);
+                Assert.True(actual.AsSpan().SequenceEqual(expected), $"{c}, {format}, rows {m}, oneRowOnGemm {oneRowOnGemm}, panels {usePanels}");
+                float[] effective = w.Data.ToArray(); // the effective weights (fp32, or the reduced formats' dequantized copy)
+                float[] biases = new float[m * n];
+                for (int i = 0; i < m; i++) bias.CopyTo(biases, i * n);
+                Check(actual, m, n, k, (i, j, p) => (double)x[i * k + p] * effective[j * k + p], biases);
+            });
+
     private static void Check(float[] actual, int rows, int n, int k, Func<int, int, int, double> term, float[]? initial)
     {
         double gamma = 2 * (k + 1) * Math.Pow(2, -24);
