@@ -116,13 +116,17 @@ public sealed partial class RecurrentSession : IDisposable
             SequenceLayout.SwapLeadingAxes(input, batch, steps, spec.InputSize, buffer);
             sequenceFirst = buffer;
         }
-        _engine.Forward(Network.Weights, sequenceFirst, steps, batch, initialHidden, initialCell, finalHidden, finalCell, lengths);
+        // Sequence-first, the top layer's states can go straight into the caller's layer output (the output itself
+        // without a readout), unless it overlaps the input.
+        Span<float> top = spec.ReadoutSize > 0 ? layerOutput : output;
+        if (spec.BatchFirst || top.Overlaps(input)) top = default;
+        bool wroteTop = _engine.Forward(Network.Weights, sequenceFirst, steps, batch, initialHidden, initialCell, finalHidden, finalCell, lengths, top);
         if (spec.ReadoutSize > 0)
         {
             WriteSequence(_engine.ReadoutOutput, steps, batch, spec.ReadoutSize, output);
-            if (!layerOutput.IsEmpty) WriteSequence(_engine.TopOutput, steps, batch, spec.LayerOutputSize, layerOutput);
+            if (!layerOutput.IsEmpty && !wroteTop) WriteSequence(_engine.TopOutput, steps, batch, spec.LayerOutputSize, layerOutput);
         }
-        else
+        else if (!wroteTop)
         {
             WriteSequence(_engine.TopOutput, steps, batch, spec.LayerOutputSize, output);
         }

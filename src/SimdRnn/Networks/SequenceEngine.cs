@@ -117,10 +117,13 @@ internal sealed class SequenceEngine : IDisposable
     /// The forward pass over <paramref name="steps"/> × <paramref name="batch"/> input rows (sequence-first) from the
     /// initial states (empty = zeros). Inference engines write h_T / c_T into <paramref name="finalHidden"/> /
     /// <paramref name="finalCell"/> when those are not empty. The caller validated every length (the kernels below are
-    /// the unchecked ones).
+    /// the unchecked ones). <paramref name="topOutput"/> (optional, [T·B, H], not overlapping the input) is where an
+    /// inference engine may keep the top layer's states as it computes them, so that its output needs no copy; returns
+    /// whether it did (one direction, no lengths, not training), else <see cref="TopOutput"/> holds the output.
     /// </summary>
-    public void Forward(NetworkWeights weights, ReadOnlySpan<float> input, int steps, int batch,
-        ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, ReadOnlySpan<int> lengths = default)
+    public bool Forward(NetworkWeights weights, ReadOnlySpan<float> input, int steps, int batch,
+        ReadOnlySpan<float> initialHidden, ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, ReadOnlySpan<int> lengths = default,
+        Span<float> topOutput = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         EnsureCapacity(steps, batch);
@@ -128,6 +131,7 @@ internal sealed class SequenceEngine : IDisposable
         _batch = batch;
         SetLengths(lengths, batch);
         int rows = steps * batch, bh = batch * _h;
+        bool wroteTopOutput = false;
         ReadOnlySpan<float> layerInput = input;
         for (int l = 0; l < _spec.Layers; l++)
         {
@@ -136,6 +140,9 @@ internal sealed class SequenceEngine : IDisposable
             // One direction in inference without lengths: the layer's output is its state slots 1..T as they are
             // ([T·B, H], sequence-first), read in place instead of gathered into a copy.
             bool slotsAreOutput = !_training && _spec.Directions == 1 && !_hasLengths;
+            // The top layer of such a network keeps slots 1..T in the caller's output instead (slot 0, h_0, stays here).
+            Span<float> outputSlots = slotsAreOutput && l == _spec.Layers - 1 && !topOutput.IsEmpty ? topOutput.Slice(0, rows * _h) : default;
+            wroteTopOutput = !outputSlots.IsEmpty;
             for (int d = 0; d < _spec.Directions; d++)
             {
                 int ld = l * _spec.Directions + d, slot = _training ? ld : l % _hidden.Length;
@@ -165,19 +172,25 @@ internal sealed class SequenceEngine : IDisposable
                     {
                         int t = d == 0 ? s : steps - 1 - s;
                         int prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
-                        if (SkipIdleStep(t, slot, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh)) continue;
+                        Span<float> hPrev = StateSlot(hidden, outputSlots, prev, bh), hNext = StateSlot(hidden, outputSlots, next, bh);
+                        if (SkipIdleStep(t, slot, hPrev, hNext, cell, prev * bh, next * bh)) continue;
                         RecurrentStep.Forward(_spec, batch, projection.Slice((t - tFirst) * batch * _gh, batch * _gh), w,
-                            hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh),
+                            hPrev, hNext,
                             _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
                             _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
                             _resetHidden[slot].Length == 0 ? default : _resetHidden[slot].AsSpan(_training ? t * bh : 0, bh),
                             _recurrent, _gates, _cellScratch, _oneRowOnGemm);
-                        KeepPaddedRows(t, hidden.Slice(prev * bh, bh), hidden.Slice(next * bh, bh), cell, prev * bh, next * bh);
+                        KeepPaddedRows(t, hPrev, hNext, cell, prev * bh, next * bh);
                     }
                     s0 += count;
                 }
 
-                if (slotsAreOutput)
+                if (!outputSlots.IsEmpty)
+                {
+                    _topArray = [];
+                    _topOffset = 0;
+                }
+                else if (slotsAreOutput)
                 {
                     _topArray = _hidden[slot];
                     _topOffset = bh;
@@ -196,11 +209,11 @@ internal sealed class SequenceEngine : IDisposable
                 if (!_training)
                 {
                     int finalSlot = d == 0 ? steps : 0;
-                    if (!finalHidden.IsEmpty) hidden.Slice(finalSlot * bh, bh).CopyTo(finalHidden.Slice(ld * bh, bh));
+                    if (!finalHidden.IsEmpty) StateSlot(hidden, outputSlots, finalSlot, bh).CopyTo(finalHidden.Slice(ld * bh, bh));
                     if (!finalCell.IsEmpty) cell.Slice(finalSlot * bh, bh).CopyTo(finalCell.Slice(ld * bh, bh));
                 }
             }
-            layerInput = TopOutput;
+            layerInput = outputSlots.IsEmpty ? TopOutput : outputSlots;
         }
 
         if (weights.Readout is { } head)
@@ -213,7 +226,15 @@ internal sealed class SequenceEngine : IDisposable
             if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(readout, readout);
             ClearPadded(readout, o, 0, o);
         }
+        return wroteTopOutput;
     }
+
+    /// <summary>
+    /// State slot <paramref name="s"/> ([B, H]) of a layer and direction: in <paramref name="slots"/>, or, when
+    /// <paramref name="outputs"/> is given, slot 0 there and slot s ≥ 1 at row (s − 1)·B of the outputs.
+    /// </summary>
+    private static Span<float> StateSlot(Span<float> slots, Span<float> outputs, int s, int bh) =>
+        outputs.IsEmpty || s == 0 ? slots.Slice(s * bh, bh) : outputs.Slice((s - 1) * bh, bh);
 
     // ---- The history a training engine keeps, read by the backward pass (Training/SequenceBackward).
 

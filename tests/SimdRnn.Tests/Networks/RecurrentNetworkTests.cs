@@ -82,6 +82,68 @@ public class RecurrentNetworkTests
             if (spec.HasCellState) Assert.Null(Compare.NormRelative(trainer.InitialCellGradient, expected["c0"], GradientTolerance, $"{c}: c0", floor));
         });
 
+    // A session keeps the top layer's states straight in the caller's output (or layer output) when it can: one
+    // direction, sequence-first, no lengths, the output apart from the input. Every way of getting there gives the bits
+    // of the training engine's forward pass, which gathers them into a buffer of its own: batch-first (transposed
+    // copies), lengths all T, and an output that is the input's own buffer (I = H, no readout: the states must not
+    // overwrite inputs still to be projected).
+    [Property(MaxTest = 80)]
+    public Property Outputs_kept_in_the_callers_buffer_have_the_bits_of_a_gathered_copy() =>
+        Prop.ForAll(RecurrentCase.Arbitrary(unidirectional: true), c =>
+        {
+            var spec = c.Spec with { BatchFirst = false };
+            var network = RecurrentNetwork.FromParameters(spec, c.Network().Parameters);
+            using var trainer = new RecurrentTrainer(network);
+            trainer.Forward(c.X, c.B, c.H0, c.C0);
+            float[] expectedOut = trainer.Output.ToArray(), expectedLayer = trainer.LayerOutput.ToArray(), expectedH = trainer.FinalHidden.ToArray();
+
+            using var session = network.CreateSession();
+            var output = new float[c.T * c.B * spec.OutputSize];
+            var layerOutput = spec.ReadoutSize > 0 ? new float[c.T * c.B * spec.LayerOutputSize] : [];
+            var hN = new float[c.StateLength];
+            var cN = spec.HasCellState ? new float[c.StateLength] : [];
+            session.Run(c.X, c.B, output, c.H0, c.C0, hN, cN, layerOutput);
+            Assert.True(output.AsSpan().SequenceEqual(expectedOut), $"{c}: output");
+            if (spec.ReadoutSize > 0) Assert.True(layerOutput.AsSpan().SequenceEqual(expectedLayer), $"{c}: layer output");
+            Assert.True(hN.AsSpan().SequenceEqual(expectedH), $"{c}: h_n");
+
+            int[] full = Enumerable.Repeat(c.T, c.B).ToArray();
+            if (c.T > 0)
+            {
+                Array.Clear(output);
+                session.Run(c.X, c.B, full, output, c.H0, c.C0, hN, cN, layerOutput);
+                Assert.True(output.AsSpan().SequenceEqual(expectedOut), $"{c}: output, lengths all T");
+            }
+
+            if (spec.InputSize == spec.HiddenSize && spec.ReadoutSize == 0 && c.T * c.B > 0)
+            {
+                float[] inPlace = (float[])c.X.Clone();
+                session.Run(inPlace, c.B, inPlace, c.H0, c.C0, hN, cN);
+                Assert.True(inPlace.AsSpan().SequenceEqual(expectedOut), $"{c}: output over the input");
+            }
+        });
+
+    [Theory]
+    [InlineData(CellKind.Gru)]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Rnn)]
+    public void An_output_over_the_input_gets_the_bits_of_a_separate_one(CellKind cell)
+    {
+        // The output overlaps the input one step ahead of it (I = H): a session that kept its states there as it went
+        // would overwrite inputs of later projection chunks (7 rows: 2 steps of B = 3) before reading them.
+        const int steps = 40, batch = 3, size = 24, row = batch * size;
+        var network = RecurrentNetwork.CreateRandom(new RecurrentSpec(cell, size, size), 5);
+        float[] buffer = new float[(steps + 1) * row];
+        var random = new Random(1);
+        for (int k = 0; k < steps * row; k++) buffer[k] = (float)(random.NextDouble() * 2 - 1);
+        float[] x = buffer.AsSpan(0, steps * row).ToArray(), separate = new float[steps * row];
+        using var session = network.CreateSession();
+        session.ProjectionChunkRowsForTests = 7;
+        session.Run(x, batch, separate);
+        session.Run(buffer.AsSpan(0, steps * row), batch, buffer.AsSpan(row, steps * row));
+        Assert.True(buffer.AsSpan(row, steps * row).SequenceEqual(separate));
+    }
+
     [Property(MaxTest = 80)]
     public Property Streaming_steps_equal_the_sequence_run() =>
         Prop.ForAll(RecurrentCase.Arbitrary(unidirectional: true), c =>
