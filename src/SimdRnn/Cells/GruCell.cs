@@ -20,7 +20,7 @@ internal static class GruCell
     /// PyTorch's GRU (ONNX linear_before_reset = 1): r = σ(p_r + q_r), z = σ(p_z + q_z), m = q_n + b_hn,
     /// n = tanh(p_n + r ⊙ m), h = (1 − z) ⊙ n + z ⊙ h_prev = n + z ⊙ (h_prev − n). The gates go to
     /// <paramref name="cache"/> (<c>[r | z | n | m]</c>, 4H) when training, else to <paramref name="scratch"/> (≥ 4H).
-    /// The activations run as whole-span passes over the gate block (see <see cref="LstmCell.Forward"/>).
+    /// Two passes over H: r and z (two activations inlined per pass), then m, n and h.
     /// </summary>
     public static void Forward(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> cache, Span<float> scratch) =>
         ForwardAt(VectorWidth.For(h.Length), p, q, bhn, hPrev, h, cache, scratch);
@@ -131,22 +131,19 @@ internal static class GruCell
         public static void Forward(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> g)
         {
             int n = h.Length;
-            // r, z = σ(p + q)
-            for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, 2 * n))
-                VectorSpan<TVector>.Store(VectorSpan<TVector>.Load(p, j) + VectorSpan<TVector>.Load(q, j), g, j);
-            Activations.Map<Activations.SigmoidOperator, TVector>.Run(g.Slice(0, 2 * n), g.Slice(0, 2 * n));
-            // m = q_n + b_hn; n̂ = r ⊙ m + p_n (one fused multiply-add)
+            // r, z = σ(p + q): two activations per pass (as in ResetGate), which the JIT keeps in registers.
+            for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, n))
+            {
+                VectorSpan<TVector>.Store(Activations.Lanes<TVector>.Sigmoid(VectorSpan<TVector>.Load(p, j) + VectorSpan<TVector>.Load(q, j)), g, j);
+                VectorSpan<TVector>.Store(Activations.Lanes<TVector>.Sigmoid(VectorSpan<TVector>.Load(p, n + j) + VectorSpan<TVector>.Load(q, n + j)), g, n + j);
+            }
+            // m = q_n + b_hn; n = tanh(r ⊙ m + p_n) (one fused multiply-add); h = z ⊙ (h_prev − n) + n (another)
             for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, n))
             {
                 var m = VectorSpan<TVector>.Load(q, 2 * n + j) + VectorSpan<TVector>.Load(bhn, j);
                 VectorSpan<TVector>.Store(m, g, 3 * n + j);
-                VectorSpan<TVector>.Store(TVector.MultiplyAdd(VectorSpan<TVector>.Load(g, j), m, VectorSpan<TVector>.Load(p, 2 * n + j)), g, 2 * n + j);
-            }
-            Activations.Map<Activations.TanhOperator, TVector>.Run(g.Slice(2 * n, n), g.Slice(2 * n, n));
-            // h = z ⊙ (h_prev − n) + n (one fused multiply-add)
-            for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, n))
-            {
-                var c = VectorSpan<TVector>.Load(g, 2 * n + j);
+                var c = Activations.Lanes<TVector>.Tanh(TVector.MultiplyAdd(VectorSpan<TVector>.Load(g, j), m, VectorSpan<TVector>.Load(p, 2 * n + j)));
+                VectorSpan<TVector>.Store(c, g, 2 * n + j);
                 VectorSpan<TVector>.Store(TVector.MultiplyAdd(VectorSpan<TVector>.Load(g, n + j), VectorSpan<TVector>.Load(hPrev, j) - c, c), h, j);
             }
         }
