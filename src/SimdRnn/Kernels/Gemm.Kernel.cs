@@ -438,8 +438,9 @@ public static partial class Gemm
         }
 
         /// <summary>
-        /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+3 (rows past <paramref name="lastRow"/>
-        /// repeat it: they load, compute and store the same values as it), in 8 accumulators.
+        /// C[r, 0..2V) = S[r] + Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+3 (rows past <paramref name="lastRow"/>
+        /// repeat it: they load, compute and store the same values as it), in 8 accumulators; S[r] is read at
+        /// <paramref name="init"/> + r·<paramref name="ldInit"/> (C itself, or a start row with ldInit = 0).
         /// </summary>
         private static void Tile4x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc,
             ref float init, nint ldInit)
@@ -480,8 +481,9 @@ public static partial class Gemm
         }
 
         /// <summary>
-        /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+5 (rows past <paramref name="lastRow"/>
-        /// repeat it), in 12 accumulators: 12 independent FMA chains per 2 loads of B and 6 broadcasts of A.
+        /// C[r, 0..2V) = S[r] + Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+5 (rows past <paramref name="lastRow"/>
+        /// repeat it; S as in <see cref="Tile4x2"/>), in 12 accumulators: 12 independent FMA chains per 2 loads of B and
+        /// 6 broadcasts of A.
         /// </summary>
         private static void Tile6x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc,
             ref float init, nint ldInit)
@@ -533,8 +535,9 @@ public static partial class Gemm
         }
 
         /// <summary>
-        /// C[r, 0..2V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+7 (rows past <paramref name="lastRow"/>
-        /// repeat it), in 16 accumulators: with the 2 B vectors and the broadcast, 19 of AVX-512's 32 registers.
+        /// C[r, 0..2V) = S[r] + Σ_{p&lt;kc} A(r, p)·B[p, 0..2V) for the rows r = i..i+7 (rows past <paramref name="lastRow"/>
+        /// repeat it; S as in <see cref="Tile4x2"/>), in 16 accumulators: with the 2 B vectors and the broadcast, 19 of
+        /// AVX-512's 32 registers.
         /// </summary>
         private static void Tile8x2(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc,
             ref float init, nint ldInit)
@@ -597,8 +600,9 @@ public static partial class Gemm
         }
 
         /// <summary>
-        /// C[r, 0..V) += Σ_{p&lt;kc} A(r, p)·B[p, 0..V) for the rows r = i..i+3 (as <see cref="Tile4x2"/>), writing only
-        /// the lanes set in <paramref name="store"/> (the others keep their old value).
+        /// C[r, 0..V) = S[r] + Σ_{p&lt;kc} A(r, p)·B[p, 0..V) for the rows r = i..i+3 (as <see cref="Tile4x2"/>), writing
+        /// only the lanes set in <paramref name="store"/> (the others keep the value C holds: with a start row, what the
+        /// vector before this overlapping one wrote).
         /// </summary>
         private static void Tile4x1(ref float a, nint rowStride, nint depthStride, int i, int lastRow, ref float b, nint ldb, int kc, ref float c, nint ldc,
             ref float init, nint ldInit, TVector store)
@@ -632,7 +636,7 @@ public static partial class Gemm
         }
 
         /// <summary>
-        /// C[0, j] += Σ_p A(0, p)·B[p, j] for a single row of A (a stream of its own, a one-row readout gradient). A row
+        /// C[0, j] = S[j] + Σ_p A(0, p)·B[p, j] (S at <paramref name="init"/>: C itself, or a start row) for a single row of A (a stream of its own, a one-row readout gradient). A row
         /// tile would repeat the row into all its rows, and one row's two chains would wait on the FMA latency; here the
         /// columns go in passes of <see cref="OneRowVectors"/> vectors (as many independent chains), then one vector at a
         /// time, the last one overlapping and masked to its new lanes. Each element is the same chain of fused
@@ -714,7 +718,7 @@ public static partial class Gemm
             TVector.Store(TVector.ConditionalSelect(store, sum, old), ref c, 0);
         }
 
-        /// <summary>C[0, 0..8V) += Σ_{p&lt;k} A(0, p)·B[p, 0..8V), in 8 accumulators.</summary>
+        /// <summary>C[0, 0..8V) = S[0..8V) + Σ_{p&lt;k} A(0, p)·B[p, 0..8V), in 8 accumulators (S at <paramref name="init"/>).</summary>
         private static void OneRowBlock(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c, ref float init)
         {
             nuint v = (nuint)TVector.Count;
@@ -737,7 +741,7 @@ public static partial class Gemm
             TVector.Store(s4, ref c, 4 * v); TVector.Store(s5, ref c, 5 * v); TVector.Store(s6, ref c, 6 * v); TVector.Store(s7, ref c, 7 * v);
         }
 
-        /// <summary>C[0, 0..V) += Σ_{p&lt;k} A(0, p)·B[p, 0..V), written where <paramref name="store"/> is set.</summary>
+        /// <summary>C[0, 0..V) = S[0..V) + Σ_{p&lt;k} A(0, p)·B[p, 0..V), written where <paramref name="store"/> is set (S at <paramref name="init"/>).</summary>
         private static void OneRowVector(ref float a, nint depthStride, int k, ref float b, nint ldb, ref float c, ref float init, TVector store)
         {
             TVector old = TVector.Load(ref c, 0), sum = TVector.Load(ref init, 0);

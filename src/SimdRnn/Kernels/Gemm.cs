@@ -116,6 +116,7 @@ public static partial class Gemm
     internal static void MultiplyAccumulateColumnsAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, int ldb, int first, int n, Span<float> c,
         ReadOnlySpan<float> start = default)
     {
+        System.Diagnostics.Debug.Assert(k > 0 || start.IsEmpty, "an empty product with a start row: the caller writes the start");
         if (m == 0 || n == 0 || k == 0) return;
         var call = new MultiplyAccumulateColumnsCall(a.Slice(0, m * k), m, k, b.Slice(first, (k - 1) * ldb + n), ldb, n, c.Slice(0, m * n),
             start.IsEmpty ? default : start.Slice(0, n));
@@ -213,6 +214,7 @@ public static partial class Gemm
     internal static void MultiplyAccumulatePanelsAt(Width width, ReadOnlySpan<float> a, int m, int k, ReadOnlySpan<float> b, ReadOnlySpan<float> panels, int n, Span<float> c,
         ReadOnlySpan<float> start = default)
     {
+        System.Diagnostics.Debug.Assert(k > 0 || start.IsEmpty, "an empty product with a start row: the caller writes the start");
         if (m == 0 || n == 0 || k == 0) return;
         System.Diagnostics.Debug.Assert(panels.Length == PanelLength(VectorWidth.Lanes(width), k, n), "panels built for another width or shape");
         var call = new MultiplyAccumulatePanelsCall(a.Slice(0, m * k), m, k, b.Slice(0, k * n), panels, n, c.Slice(0, m * n), start.IsEmpty ? default : start.Slice(0, n));

@@ -97,13 +97,24 @@ internal static class MatrixProducts
 
     /// <summary>
     /// n zeros, the start row of an overwriting product (the GEMM then never reads C). A shared array that is never
-    /// written; it grows (a new array) only for a wider product than any before.
+    /// written; <see cref="ReserveZeros"/> sizes it when a matrix is built, so a product does not allocate.
     /// </summary>
     private static ReadOnlySpan<float> Zeros(int n)
     {
-        float[] zeros = s_zeros;
-        if (zeros.Length < n) s_zeros = zeros = new float[Math.Max(n, 2 * zeros.Length)];
-        return zeros.AsSpan(0, n);
+        ReserveZeros(n);
+        return Volatile.Read(ref s_zeros).AsSpan(0, n);
+    }
+
+    /// <summary>Makes the shared zero row at least <paramref name="n"/> long (called when a matrix of n rows is built).</summary>
+    internal static void ReserveZeros(int n)
+    {
+        float[] zeros = Volatile.Read(ref s_zeros);
+        while (zeros.Length < n)
+        {
+            float[] wider = new float[Math.Max(n, 2 * zeros.Length)];
+            float[] seen = Interlocked.CompareExchange(ref s_zeros, wider, zeros);
+            zeros = ReferenceEquals(seen, zeros) ? wider : seen; // lost a race: keep the other thread's, if wide enough
+        }
     }
 
     /// <summary>y[count] += W[first .. first + count)·x through the GEMV kernel of W's stored format.</summary>

@@ -72,6 +72,7 @@ internal sealed class PackedMatrix
         _panelRows = Gemv.PairedPanelRows(VectorWidth.Maximum);
         _int8 = int8;
         _scales = scales;
+        MatrixProducts.ReserveZeros(rows); // an overwriting product with this matrix starts from that many zeros
     }
 
     /// <summary>A <see cref="WeightFormat.Float32"/> matrix holding a copy of <paramref name="master"/> [rows, cols], row-major.</summary>

@@ -116,10 +116,13 @@ public sealed partial class RecurrentSession : IDisposable
             SequenceLayout.SwapLeadingAxes(input, batch, steps, spec.InputSize, buffer);
             sequenceFirst = buffer;
         }
-        // Sequence-first, the top layer's states can go straight into the caller's layer output (the output itself
-        // without a readout), unless it overlaps the input.
+        // Sequence-first (or one stream, where both layouts are one), the top layer's states can go straight into the
+        // caller's layer output (the output itself without a readout), unless it overlaps another span the pass reads
+        // or writes after it (then the copies below keep the order of writes they always had).
         Span<float> top = spec.ReadoutSize > 0 ? layerOutput : output;
-        if (spec.BatchFirst || top.Overlaps(input)) top = default;
+        if ((spec.BatchFirst && batch != 1) || top.Overlaps(input) || top.Overlaps(finalHidden) || top.Overlaps(finalCell)
+            || (spec.ReadoutSize > 0 && top.Overlaps(output)))
+            top = default;
         bool wroteTop = _engine.Forward(Network.Weights, sequenceFirst, steps, batch, initialHidden, initialCell, finalHidden, finalCell, lengths, top);
         if (spec.ReadoutSize > 0)
         {

@@ -16,7 +16,9 @@ namespace SimdRnn.Networks;
 /// cell pass per stream (bias, activations and gate blend). Hidden states are kept in a time-ordered buffer of T + 1
 /// slots: the forward direction reads slot t and writes slot t + 1 (slot 0 holds h_0); the reverse direction reads
 /// slot t + 1 and writes slot t (slot T holds h_0). So both the outputs and the previous states of all steps are
-/// contiguous, which lets back-propagation form every weight gradient as one matrix product over T·B rows.
+/// contiguous, which lets back-propagation form every weight gradient as one matrix product over T·B rows. (An inference
+/// pass of one direction without lengths may keep the top layer's slots 1..T in the caller's output instead; see
+/// <see cref="Forward"/>.)
 /// </remarks>
 internal sealed class SequenceEngine : IDisposable
 {
@@ -29,11 +31,11 @@ internal sealed class SequenceEngine : IDisposable
 
     // Forward buffers.
     private float[] _input = [];              // sequence-first input [T·B, I]
-    private readonly float[][] _layerOutputs; // per layer [T·B, D·H] (training keeps all L; inference ping-pongs 2)
-    private float[] _topArray = [];           // the top layer's output [T·B, D·H] starts at _topOffset of this array
-    private int _topOffset;
+    private readonly float[][] _layerOutputs; // per layer [T·B, D·H] (training keeps all L; inference alternates 2, rented when a pass gathers)
+    private TopSource _top;                   // where the last pass left the top layer's output
+    private int _topIndex;                    // ... which of _layerOutputs or _hidden
     private float[] _projection = [];         // P of one chunk of steps [T_chunk·B, G·H]
-    private readonly float[][] _hidden;       // per layer·direction [(T+1)·B, H] (inference: 1, or 2 for a stack of one direction)
+    private readonly float[][] _hidden;       // per layer·direction [(T+1)·B, H] (inference: 1, or 2 alternating between the layers of a one-direction stack)
     private readonly float[][] _cell;         // LSTM, like _hidden
     private readonly float[][] _cache;        // training: per layer·direction [T·B, S]
     private readonly float[][] _resetHidden;  // GRU, linear_before_reset = 0: r ⊙ h_prev [T·B, H] (inference: [B, H])
@@ -74,11 +76,11 @@ internal sealed class SequenceEngine : IDisposable
             _ => 0,
         };
         _cellScratch = new float[5 * _h];
-        // Inference keeps one slot of states, or two that alternate between the layers of a one-direction stack, whose
-        // layer output is read straight from its slots (see Forward).
-        int perDirection = training ? _spec.Layers * _spec.Directions : _spec.Directions == 1 && _spec.Layers > 1 ? 2 : 1;
+        // Inference keeps one buffer of each, but two hidden-state buffers that alternate between the layers of a
+        // one-direction stack, whose layer output is read straight from its slots (see Forward).
+        int perDirection = training ? _spec.Layers * _spec.Directions : 1;
         _layerOutputs = new float[training ? _spec.Layers : 2][];
-        _hidden = new float[perDirection][];
+        _hidden = new float[!training && _spec.Directions == 1 && _spec.Layers > 1 ? 2 : perDirection][];
         _cell = new float[perDirection][];
         _cache = new float[perDirection][];
         _resetHidden = new float[perDirection][];
@@ -90,7 +92,16 @@ internal sealed class SequenceEngine : IDisposable
     public int Batch => _batch;
 
     /// <summary>The top layer's output of the last forward pass, sequence-first [T·B, D·H].</summary>
-    public ReadOnlySpan<float> TopOutput => _topArray.AsSpan(_topOffset, _steps * _batch * _dh);
+    public ReadOnlySpan<float> TopOutput => _top switch
+    {
+        TopSource.LayerOutputs => _layerOutputs[_topIndex].AsSpan(0, _steps * _batch * _dh),
+        TopSource.HiddenSlots => _hidden[_topIndex].AsSpan(_batch * _h, _steps * _batch * _dh),
+        TopSource.Caller => throw new InvalidOperationException("The last pass wrote the top layer's output into the caller's buffer."),
+        _ => ReadOnlySpan<float>.Empty,
+    };
+
+    /// <summary>Where a pass leaves the top layer's output.</summary>
+    private enum TopSource { None, LayerOutputs, HiddenSlots, Caller }
 
     /// <summary>The readout's output of the last forward pass, sequence-first [T·B, O] (empty without a readout).</summary>
     public ReadOnlySpan<float> ReadoutOutput => _spec.ReadoutSize > 0 ? _readout.AsSpan(0, _steps * _batch * _spec.ReadoutSize) : default;
@@ -131,23 +142,26 @@ internal sealed class SequenceEngine : IDisposable
         _batch = batch;
         SetLengths(lengths, batch);
         int rows = steps * batch, bh = batch * _h;
+        System.Diagnostics.Debug.Assert(topOutput.IsEmpty || !topOutput.Overlaps(input), "the caller's output overlaps the input");
         bool wroteTopOutput = false;
         ReadOnlySpan<float> layerInput = input;
         for (int l = 0; l < _spec.Layers; l++)
         {
             int inputSize = l == 0 ? _spec.InputSize : _dh;
-            Span<float> layerOutput = _layerOutputs[_training ? l : l % 2].AsSpan(0, rows * _dh);
             // One direction in inference without lengths: the layer's output is its state slots 1..T as they are
             // ([T·B, H], sequence-first), read in place instead of gathered into a copy.
             bool slotsAreOutput = !_training && _spec.Directions == 1 && !_hasLengths;
+            int outputIndex = _training ? l : l % 2;
+            if (!slotsAreOutput) PooledFloats.Grow(ref _layerOutputs[outputIndex], rows * _dh); // inference rents it on first use
+            Span<float> layerOutput = slotsAreOutput ? default : _layerOutputs[outputIndex].AsSpan(0, rows * _dh);
             // The top layer of such a network keeps slots 1..T in the caller's output instead (slot 0, h_0, stays here).
             Span<float> outputSlots = slotsAreOutput && l == _spec.Layers - 1 && !topOutput.IsEmpty ? topOutput.Slice(0, rows * _h) : default;
             wroteTopOutput = !outputSlots.IsEmpty;
             for (int d = 0; d < _spec.Directions; d++)
             {
-                int ld = l * _spec.Directions + d, slot = _training ? ld : l % _hidden.Length;
+                int ld = l * _spec.Directions + d, slot = _training ? ld : 0, hiddenSlot = _training ? ld : l % _hidden.Length;
                 var w = weights.Layer(l, d);
-                Span<float> hidden = _hidden[slot].AsSpan(0, (steps + 1) * bh);
+                Span<float> hidden = _hidden[hiddenSlot].AsSpan(0, (steps + 1) * bh);
                 Span<float> cell = _spec.HasCellState ? _cell[slot].AsSpan(0, (steps + 1) * bh) : default;
                 int initialSlot = d == 0 ? 0 : steps;
                 CopyOrClear(initialHidden, ld * bh, bh, hidden.Slice(initialSlot * bh, bh));
@@ -187,13 +201,11 @@ internal sealed class SequenceEngine : IDisposable
 
                 if (!outputSlots.IsEmpty)
                 {
-                    _topArray = [];
-                    _topOffset = 0;
+                    _top = TopSource.Caller;
                 }
                 else if (slotsAreOutput)
                 {
-                    _topArray = _hidden[slot];
-                    _topOffset = bh;
+                    (_top, _topIndex) = (TopSource.HiddenSlots, hiddenSlot);
                 }
                 else
                 {
@@ -202,8 +214,7 @@ internal sealed class SequenceEngine : IDisposable
                     for (int r = 0; r < rows; r++)
                         hidden.Slice((firstOut * batch + r) * _h, _h).CopyTo(layerOutput.Slice(r * _dh + d * _h, _h));
                     ClearPadded(layerOutput, _dh, d * _h, _h);
-                    _topArray = _layerOutputs[_training ? l : l % 2];
-                    _topOffset = 0;
+                    (_top, _topIndex) = (TopSource.LayerOutputs, outputIndex);
                 }
 
                 if (!_training)
@@ -282,16 +293,16 @@ internal sealed class SequenceEngine : IDisposable
         if (steps <= _stepCapacity && batch <= _batchCapacity && steps * batch <= _rowCapacity && _recurrent.Length > 0) return;
         int stepCap = Math.Max(steps, _stepCapacity), batchCap = Math.Max(batch, _batchCapacity);
         int rows = stepCap * batchCap, bh = batchCap * _h, states = (stepCap + 1) * bh;
-        int perDirection = _hidden.Length;
+        int perDirection = _cell.Length;
         PooledFloats.Grow(ref _input, rows * _spec.InputSize);
-        for (int k = 0; k < _layerOutputs.Length; k++) PooledFloats.Grow(ref _layerOutputs[k], rows * _dh);
+        if (_training) for (int k = 0; k < _layerOutputs.Length; k++) PooledFloats.Grow(ref _layerOutputs[k], rows * _dh);
         // One chunk of P: at most max(budget rows, one step's B rows) and at most all T·B rows.
         int inputWidth = Math.Max(_spec.InputSize, _spec.Layers > 1 ? _dh : 0);
         int chunkRows = Math.Min(rows, Math.Max(ProjectionChunkRows(inputWidth), batchCap));
         PooledFloats.Grow(ref _projection, chunkRows * _gh);
+        for (int k = 0; k < _hidden.Length; k++) PooledFloats.Grow(ref _hidden[k], states);
         for (int k = 0; k < perDirection; k++)
         {
-            PooledFloats.Grow(ref _hidden[k], states);
             if (_spec.HasCellState) PooledFloats.Grow(ref _cell[k], states);
             if (_training && _cacheWidth > 0) PooledFloats.Grow(ref _cache[k], rows * _cacheWidth);
             if (_spec.Cell == CellKind.Gru && !_spec.LinearBeforeReset) PooledFloats.Grow(ref _resetHidden[k], _training ? rows * _h : bh);
@@ -309,6 +320,7 @@ internal sealed class SequenceEngine : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _top = TopSource.None;
         foreach (var group in new[] { _layerOutputs, _hidden, _cell, _cache, _resetHidden })
             for (int k = 0; k < group.Length; k++) PooledFloats.Return(ref group[k]);
         PooledFloats.Return(ref _input); PooledFloats.Return(ref _projection); PooledFloats.Return(ref _recurrent); PooledFloats.Return(ref _gates); PooledFloats.Return(ref _readout); PooledFloats.Return(ref _readoutLogits);
@@ -368,7 +380,7 @@ internal sealed class SequenceEngine : IDisposable
     /// floats, is megabytes and went out to L3 and back: the bias broadcast, the product and the steps each streamed it),
     /// but at least <paramref name="inputSize"/> rows, so that W_ih, read once per chunk, costs no more traffic than the
     /// P it keeps in cache; at least one step, at most T. Every element of P is the same sum in the same order whatever
-    /// the chunks: the product always runs on the GEMM kernel (<see cref="MatrixProducts.Multiply"/> with oneRowOnGemm),
+    /// the chunks: the product always runs on the GEMM kernel (<see cref="MatrixProducts.MultiplyFrom"/> with oneRowOnGemm),
     /// whose bits do not depend on the number of rows.
     /// </summary>
     private int ProjectionChunkSteps(int steps, int batch, int inputSize) =>

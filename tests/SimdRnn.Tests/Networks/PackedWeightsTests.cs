@@ -242,6 +242,29 @@ public class PackedWeightsTests
                 Check(actual, m, n, k, (i, j, p) => (double)x[i * k + p] * effective[j * k + p], biases);
             });
 
+    // An overwriting product (accumulate = false) starts from zeros and never reads Y: over NaN it gives the bits it
+    // gives over zeros, for blocks of rows, pre-packed slivers and matrices wider than the shared zero row's first size
+    // (1024), in every format.
+    [Property(MaxTest = 60)]
+    public Property Overwriting_products_never_read_the_old_output() =>
+        Prop.ForAll(BlockCases(maxRows: 1300, maxCols: 40, maxInputRows: 12),
+            Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8).ToArbitrary(),
+            Gen.Elements(false, true).ToArbitrary(), (c, format, usePanels) =>
+            {
+                var (n, k, m, first, count, seed) = c;
+                float[] x = Values(m * k, seed + 1);
+                var w = PackedMatrix.From(format, Values(n * k, seed), n, k);
+                foreach (var (f, cnt) in new[] { (0, n), (first, count) })
+                {
+                    float[] overZeros = new float[m * cnt], overNaN = new float[m * cnt];
+                    Array.Fill(overNaN, float.NaN);
+                    MatrixProducts.MultiplyRows(w, f, cnt, x, m, overZeros, accumulate: false, usePanels: usePanels);
+                    MatrixProducts.MultiplyRows(w, f, cnt, x, m, overNaN, accumulate: false, usePanels: usePanels);
+                    Assert.True(overNaN.AsSpan().SequenceEqual(overZeros), $"{c}, {format}, block {f} + {cnt}, panels {usePanels}");
+                    Assert.DoesNotContain(overNaN, float.IsNaN);
+                }
+            });
+
     private static void Check(float[] actual, int rows, int n, int k, Func<int, int, int, double> term, float[]? initial)
     {
         double gamma = 2 * (k + 1) * Math.Pow(2, -24);

@@ -83,10 +83,10 @@ public class RecurrentNetworkTests
         });
 
     // A session keeps the top layer's states straight in the caller's output (or layer output) when it can: one
-    // direction, sequence-first, no lengths, the output apart from the input. Every way of getting there gives the bits
-    // of the training engine's forward pass, which gathers them into a buffer of its own: batch-first (transposed
-    // copies), lengths all T, and an output that is the input's own buffer (I = H, no readout: the states must not
-    // overwrite inputs still to be projected).
+    // direction, sequence-first or one stream, no lengths, the output apart from the other spans. Every way through the
+    // session gives the bits of the training engine's forward pass, which gathers the states into a buffer of its own:
+    // the direct path, a readout reading the state slots (no layer output asked), lengths all T (no lengths), real
+    // lengths (a gathered pass, then a direct one again on the same session), and batch-first with B = 1.
     [Property(MaxTest = 80)]
     public Property Outputs_kept_in_the_callers_buffer_have_the_bits_of_a_gathered_copy() =>
         Prop.ForAll(RecurrentCase.Arbitrary(unidirectional: true), c =>
@@ -102,24 +102,41 @@ public class RecurrentNetworkTests
             var layerOutput = spec.ReadoutSize > 0 ? new float[c.T * c.B * spec.LayerOutputSize] : [];
             var hN = new float[c.StateLength];
             var cN = spec.HasCellState ? new float[c.StateLength] : [];
-            session.Run(c.X, c.B, output, c.H0, c.C0, hN, cN, layerOutput);
-            Assert.True(output.AsSpan().SequenceEqual(expectedOut), $"{c}: output");
-            if (spec.ReadoutSize > 0) Assert.True(layerOutput.AsSpan().SequenceEqual(expectedLayer), $"{c}: layer output");
-            Assert.True(hN.AsSpan().SequenceEqual(expectedH), $"{c}: h_n");
-
-            int[] full = Enumerable.Repeat(c.T, c.B).ToArray();
-            if (c.T > 0)
+            void Direct(string what)
             {
-                Array.Clear(output);
-                session.Run(c.X, c.B, full, output, c.H0, c.C0, hN, cN, layerOutput);
-                Assert.True(output.AsSpan().SequenceEqual(expectedOut), $"{c}: output, lengths all T");
+                Array.Fill(output, float.NaN);
+                session.Run(c.X, c.B, output, c.H0, c.C0, hN, cN, layerOutput);
+                Assert.True(output.AsSpan().SequenceEqual(expectedOut), $"{c}: output, {what}");
+                if (spec.ReadoutSize > 0) Assert.True(layerOutput.AsSpan().SequenceEqual(expectedLayer), $"{c}: layer output, {what}");
+                Assert.True(hN.AsSpan().SequenceEqual(expectedH), $"{c}: h_n, {what}");
+            }
+            Direct("first pass");
+            if (c.T * c.B == 0) return;
+
+            if (spec.ReadoutSize > 0)
+            {
+                float[] alone = new float[output.Length];
+                session.Run(c.X, c.B, alone, c.H0, c.C0, hN, cN);
+                Assert.True(alone.AsSpan().SequenceEqual(expectedOut), $"{c}: output without the layer output");
             }
 
-            if (spec.InputSize == spec.HiddenSize && spec.ReadoutSize == 0 && c.T * c.B > 0)
+            session.Run(c.X, c.B, Enumerable.Repeat(c.T, c.B).ToArray(), output, c.H0, c.C0, hN, cN, layerOutput);
+            Assert.True(output.AsSpan().SequenceEqual(expectedOut), $"{c}: output, lengths all T");
+
+            // Real lengths: stream 0 keeps all T steps, the others end early (a gathered pass).
+            int[] lengths = Enumerable.Range(0, c.B).Select(b => b == 0 ? c.T : 1 + b % c.T).ToArray();
+            trainer.Forward(c.X, c.B, lengths, c.H0, c.C0);
+            session.Run(c.X, c.B, lengths, output, c.H0, c.C0, hN, cN, layerOutput);
+            Assert.True(output.AsSpan().SequenceEqual(trainer.Output), $"{c}: output, lengths");
+            Assert.True(hN.AsSpan().SequenceEqual(trainer.FinalHidden), $"{c}: h_n, lengths");
+            Direct("after a gathered pass");
+
+            if (c.B == 1)
             {
-                float[] inPlace = (float[])c.X.Clone();
-                session.Run(inPlace, c.B, inPlace, c.H0, c.C0, hN, cN);
-                Assert.True(inPlace.AsSpan().SequenceEqual(expectedOut), $"{c}: output over the input");
+                using var batchFirst = RecurrentNetwork.FromParameters(spec with { BatchFirst = true }, network.Parameters).CreateSession();
+                float[] bf = new float[output.Length];
+                batchFirst.Run(c.X, 1, bf, c.H0, c.C0);
+                Assert.True(bf.AsSpan().SequenceEqual(expectedOut), $"{c}: batch-first, one stream");
             }
         });
 
