@@ -71,22 +71,28 @@ internal static class LstmCell
         public static void Forward(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, Span<float> g)
         {
             int n = h.Length;
-            // Pre-activations of all four gates: p + q.
-            for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, 4 * n))
-                VectorSpan<TVector>.Store(VectorSpan<TVector>.Load(p, j) + VectorSpan<TVector>.Load(q, j), g, j);
-            Activations.Map<Activations.SigmoidOperator, TVector>.Run(g.Slice(0, 2 * n), g.Slice(0, 2 * n)); // i, f
-            Activations.Map<Activations.TanhOperator, TVector>.Run(g.Slice(2 * n, n), g.Slice(2 * n, n));    // g
-            Activations.Map<Activations.SigmoidOperator, TVector>.Run(g.Slice(3 * n, n), g.Slice(3 * n, n)); // o
-            // c = f ⊙ c_prev + i ⊙ g (one fused multiply-add)
+            // i, f = σ(p + q)
+            for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, n))
+            {
+                VectorSpan<TVector>.Store(Activations.Lanes<TVector>.Sigmoid(VectorSpan<TVector>.Load(p, j) + VectorSpan<TVector>.Load(q, j)), g, j);
+                VectorSpan<TVector>.Store(Activations.Lanes<TVector>.Sigmoid(VectorSpan<TVector>.Load(p, n + j) + VectorSpan<TVector>.Load(q, n + j)), g, n + j);
+            }
+            // g = tanh(p + q), o = σ(p + q)
+            for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, n))
+            {
+                VectorSpan<TVector>.Store(Activations.Lanes<TVector>.Tanh(VectorSpan<TVector>.Load(p, 2 * n + j) + VectorSpan<TVector>.Load(q, 2 * n + j)), g, 2 * n + j);
+                VectorSpan<TVector>.Store(Activations.Lanes<TVector>.Sigmoid(VectorSpan<TVector>.Load(p, 3 * n + j) + VectorSpan<TVector>.Load(q, 3 * n + j)), g, 3 * n + j);
+            }
+            // c = f ⊙ c_prev + i ⊙ g (one fused multiply-add); h = o ⊙ tanh c
             for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, n))
             {
                 var ig = VectorSpan<TVector>.Load(g, j) * VectorSpan<TVector>.Load(g, 2 * n + j);
-                VectorSpan<TVector>.Store(TVector.MultiplyAdd(VectorSpan<TVector>.Load(g, n + j), VectorSpan<TVector>.Load(cPrev, j), ig), c, j);
+                var cj = TVector.MultiplyAdd(VectorSpan<TVector>.Load(g, n + j), VectorSpan<TVector>.Load(cPrev, j), ig);
+                VectorSpan<TVector>.Store(cj, c, j);
+                var tc = Activations.Lanes<TVector>.Tanh(cj);
+                VectorSpan<TVector>.Store(tc, g, 4 * n + j);
+                VectorSpan<TVector>.Store(VectorSpan<TVector>.Load(g, 3 * n + j) * tc, h, j);
             }
-            Activations.Map<Activations.TanhOperator, TVector>.Run(c, g.Slice(4 * n, n));                    // tanh c
-            // h = o ⊙ tanh c
-            for (int j = 0; j >= 0; j = VectorSpan<TVector>.Next(j, n))
-                VectorSpan<TVector>.Store(VectorSpan<TVector>.Load(g, 3 * n + j) * VectorSpan<TVector>.Load(g, 4 * n + j), h, j);
         }
 
         public static void Backward(ReadOnlySpan<float> dh, ReadOnlySpan<float> dcNext, ReadOnlySpan<float> cache, ReadOnlySpan<float> cPrev, Span<float> dp, Span<float> dcPrev)
