@@ -26,22 +26,26 @@ internal static class GruCell
         ForwardAt(VectorWidth.For(h.Length), p, q, bhn, hPrev, h, cache, scratch);
 
     /// <summary><see cref="Forward"/> at <paramref name="width"/> (whose lanes must fit H).</summary>
-    internal static void ForwardAt(Width width, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> cache, Span<float> scratch)
-    {
-        var call = new ForwardCall(1, p, q, bhn, hPrev, h, cache.IsEmpty ? scratch.Slice(0, 4 * h.Length) : cache.Slice(0, 4 * h.Length), 0);
-        VectorWidth.Run(width, ref call);
-    }
+    internal static void ForwardAt(Width width, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> cache, Span<float> scratch) =>
+        ForwardRowsAt(width, 1, p, q, bhn, hPrev, h, cache, scratch);
 
     /// <summary>
     /// <see cref="Forward"/> for each of <paramref name="batch"/> rows (p and q [B, 3H], h_prev and h [B, H], cache
     /// [B, S] or empty), the width chosen once for all of them: row b's bits are those of <see cref="Forward"/> on it.
     /// </summary>
     public static void ForwardRows(int batch, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h,
-        Span<float> cache, Span<float> scratch)
+        Span<float> cache, Span<float> scratch) =>
+        ForwardRowsAt(VectorWidth.For(h.Length / batch), batch, p, q, bhn, hPrev, h, cache, scratch);
+
+    /// <summary><see cref="ForwardRows"/> at <paramref name="width"/> (whose lanes must fit H); the gates of row b go to its 4H
+    /// of <paramref name="cache"/> (training) or all to one block of <paramref name="scratch"/> (inference).</summary>
+    private static void ForwardRowsAt(Width width, int batch, ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<float> bhn, ReadOnlySpan<float> hPrev, Span<float> h, Span<float> cache, Span<float> scratch)
     {
         int n = h.Length / batch;
-        var call = cache.IsEmpty ? new ForwardCall(batch, p, q, bhn, hPrev, h, scratch.Slice(0, 4 * n), 0) : new ForwardCall(batch, p, q, bhn, hPrev, h, cache, cache.Length / batch);
-        VectorWidth.Run(VectorWidth.For(n), ref call);
+        var call = cache.IsEmpty
+            ? new ForwardCall(batch, p, q, bhn, hPrev, h, scratch.Slice(0, 4 * n), 0)
+            : new ForwardCall(batch, p, q, bhn, hPrev, h, cache, cache.Length / batch);
+        VectorWidth.Run(width, ref call);
     }
 
     /// <summary>

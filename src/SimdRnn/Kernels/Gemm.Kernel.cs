@@ -223,13 +223,16 @@ public static partial class Gemm
             ReadOnlySpan<float> start = default)
         {
             if (m == 0 || n == 0 || k == 0) return;
-            ref float startRef = ref start.IsEmpty ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetReference(start);
             // A(i, p) = a[i·k + p]
             if (ldb == n)
-                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows), ref Unsafe.NullRef<float>(), ref startRef);
+                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), default(DenseRows), ref Unsafe.NullRef<float>(), ref StartOrNull(start));
             else
-                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), new StridedRows(ldb), ref Unsafe.NullRef<float>(), ref startRef);
+                BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c), new StridedRows(ldb), ref Unsafe.NullRef<float>(), ref StartOrNull(start));
         }
+
+        /// <summary>The broadcast driver's start: the row's first float, or a null reference for none (C +=).</summary>
+        private static ref float StartOrNull(ReadOnlySpan<float> start) =>
+            ref start.IsEmpty ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetReference(start);
 
         /// <summary>
         /// C[i,j] += Σ_p A[i,p]·B[p,j] with B dense [k × n] and its full slivers also pre-packed in
@@ -240,9 +243,8 @@ public static partial class Gemm
             ReadOnlySpan<float> start = default)
         {
             if (m == 0 || n == 0 || k == 0) return;
-            ref float startRef = ref start.IsEmpty ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetReference(start);
             BroadcastProduct(ref MemoryMarshal.GetReference(a), k, 1, m, k, ref MemoryMarshal.GetReference(b), n, ref MemoryMarshal.GetReference(c),
-                default(PanelRows), ref MemoryMarshal.GetReference(panels), ref startRef);
+                default(PanelRows), ref MemoryMarshal.GetReference(panels), ref StartOrNull(start));
         }
 
         /// <summary>C[i,j] += Σ_p A[p,i]·B[p,j].</summary>
@@ -321,8 +323,7 @@ public static partial class Gemm
             bool hasStart = !Unsafe.IsNullRef(ref start);
             if (m == 1)
             {
-                if (hasStart) OneRow(ref a, depthStride, k, ref b, ldb, n, ref c, ref start);
-                else OneRow(ref a, depthStride, k, ref b, ldb, n, ref c, ref c);
+                OneRow(ref a, depthStride, k, ref b, ldb, n, ref c, ref hasStart ? ref start : ref c);
                 return;
             }
             int count = TVector.Count, wide = SliverVectors * count, depthBlock = DepthBlock, tileRows = WideTileRows;
@@ -339,6 +340,7 @@ public static partial class Gemm
                 // Where the accumulators start: the start row (the same for every row: ldInit = 0) in the first depth
                 // block, else the partial sums in C.
                 bool fromStart = hasStart && p0 == 0;
+                ref float init = ref fromStart ? ref start : ref c;
                 nint ldInit = fromStart ? 0 : n;
                 ref float aBlock = ref Unsafe.Add(ref a, p0 * depthStride);
                 ref float bBlock = ref Unsafe.Add(ref b, p0 * ldb);
@@ -366,35 +368,23 @@ public static partial class Gemm
                             // sliver's pieces of the same rows are asked into L2 meanwhile: the row tiles of this one
                             // hide their latency (4–11% on a 512→512 sequence, whose input projection reads Wᵀ from
                             // L3). Only for a B larger than half an L2: from L2 the hints cost more than they save.
-                            if (streamed && j + 2 * wide <= n)
-                            {
-                                PackSliverPrefetchingNext(ref sliver, ldb, kc, ref panelRef);
-                            }
-                            else
-                            {
-                                for (int p = 0; p < kc; p++)
-                                {
-                                    ref float row = ref Unsafe.Add(ref sliver, p * ldb);
-                                    TVector.Store(TVector.Load(ref row, 0), ref panelRef, (nuint)(p * wide));
-                                    TVector.Store(TVector.Load(ref row, (nuint)count), ref panelRef, (nuint)(p * wide + count));
-                                }
-                            }
+                            PackSliver(ref sliver, ldb, kc, ref panelRef, prefetchNext: streamed && j + 2 * wide <= n);
                             sliver = ref panelRef;
                             sliverStride = wide;
                         }
                         ref float cSliver = ref Unsafe.Add(ref c, j);
-                        ref float init = ref fromStart ? ref Unsafe.Add(ref start, j) : ref cSliver;
+                        ref float initSliver = ref Unsafe.Add(ref init, j);
                         for (int i = i0; i < iEnd;)
                         {
                             if (UseWideTile(iEnd - i, tileRows))
                             {
-                                if (tileRows == 8) Tile8x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref init, ldInit);
-                                else Tile6x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref init, ldInit);
+                                if (tileRows == 8) Tile8x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref initSliver, ldInit);
+                                else Tile6x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref initSliver, ldInit);
                                 i += tileRows;
                             }
                             else
                             {
-                                Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref init, ldInit);
+                                Tile4x2(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref sliver, sliverStride, kc, ref cSliver, n, ref initSliver, ldInit);
                                 i += 4;
                             }
                         }
@@ -402,9 +392,8 @@ public static partial class Gemm
                     if (j <= n - count)
                     {
                         // One whole vector of columns left.
-                        ref float init = ref fromStart ? ref Unsafe.Add(ref start, j) : ref Unsafe.Add(ref c, j);
                         for (int i = i0; i < iEnd; i += 4)
-                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), ldb, kc, ref Unsafe.Add(ref c, j), n, ref init, ldInit, allLanes);
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, j), ldb, kc, ref Unsafe.Add(ref c, j), n, ref Unsafe.Add(ref init, j), ldInit, allLanes);
                         j += count;
                     }
                     if (j < n)
@@ -412,20 +401,20 @@ public static partial class Gemm
                         // The last vector overlaps the one before; only its new lanes are written (the others, already
                         // computed by the vector before, are reloaded from C).
                         int lastColumn = n - count;
-                        ref float init = ref fromStart ? ref Unsafe.Add(ref start, lastColumn) : ref Unsafe.Add(ref c, lastColumn);
                         for (int i = i0; i < iEnd; i += 4)
-                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, lastColumn), ldb, kc, ref Unsafe.Add(ref c, lastColumn), n, ref init, ldInit, columnTail);
+                            Tile4x1(ref aBlock, rowStride, depthStride, i, iEnd - 1, ref Unsafe.Add(ref bBlock, lastColumn), ldb, kc, ref Unsafe.Add(ref c, lastColumn), n, ref Unsafe.Add(ref init, lastColumn), ldInit, columnTail);
                     }
                 }
             }
         }
 
         /// <summary>
-        /// panel[p·2V + t] = B[p, t] for p &lt; kc, t &lt; 2V (B's rows <paramref name="ldb"/> floats apart), asking for
-        /// B[p, 2V..4V) in L2 on the way. Not inlined, so that the driver's loop over slivers compiles as it did without it.
+        /// panel[p·2V + t] = B[p, t] for p &lt; kc, t &lt; 2V (B's rows <paramref name="ldb"/> floats apart), and with
+        /// <paramref name="prefetchNext"/> asking for B[p, 2V..4V) in L2 on the way. Not inlined, so that the driver's loop
+        /// over slivers compiles as it did without the hints.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private static void PackSliverPrefetchingNext(ref float sliver, nint ldb, int kc, ref float panel)
+        private static void PackSliver(ref float sliver, nint ldb, int kc, ref float panel, bool prefetchNext)
         {
             int count = TVector.Count, wide = SliverVectors * count;
             for (int p = 0; p < kc; p++)
@@ -433,7 +422,7 @@ public static partial class Gemm
                 ref float row = ref Unsafe.Add(ref sliver, p * ldb);
                 TVector.Store(TVector.Load(ref row, 0), ref panel, (nuint)(p * wide));
                 TVector.Store(TVector.Load(ref row, (nuint)count), ref panel, (nuint)(p * wide + count));
-                Prefetch.ToL2(ref Unsafe.Add(ref row, wide), wide * sizeof(float));
+                if (prefetchNext) Prefetch.ToL2(ref Unsafe.Add(ref row, wide), wide * sizeof(float));
             }
         }
 

@@ -143,7 +143,6 @@ internal sealed class SequenceEngine : IDisposable
         SetLengths(lengths, batch);
         int rows = steps * batch, bh = batch * _h;
         System.Diagnostics.Debug.Assert(topOutput.IsEmpty || !topOutput.Overlaps(input), "the caller's output overlaps the input");
-        bool wroteTopOutput = false;
         ReadOnlySpan<float> layerInput = input;
         for (int l = 0; l < _spec.Layers; l++)
         {
@@ -156,7 +155,6 @@ internal sealed class SequenceEngine : IDisposable
             Span<float> layerOutput = slotsAreOutput ? default : _layerOutputs[outputIndex].AsSpan(0, rows * _dh);
             // The top layer of such a network keeps slots 1..T in the caller's output instead (slot 0, h_0, stays here).
             Span<float> outputSlots = slotsAreOutput && l == _spec.Layers - 1 && !topOutput.IsEmpty ? topOutput.Slice(0, rows * _h) : default;
-            wroteTopOutput = !outputSlots.IsEmpty;
             for (int d = 0; d < _spec.Directions; d++)
             {
                 int ld = l * _spec.Directions + d, slot = _training ? ld : 0, hiddenSlot = _training ? ld : l % _hidden.Length;
@@ -237,7 +235,7 @@ internal sealed class SequenceEngine : IDisposable
             if (_spec.ReadoutActivation == ReadoutActivation.Sigmoid) Activations.SigmoidUnchecked(readout, readout);
             ClearPadded(readout, o, 0, o);
         }
-        return wroteTopOutput;
+        return _top == TopSource.Caller;
     }
 
     /// <summary>

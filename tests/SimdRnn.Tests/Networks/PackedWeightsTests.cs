@@ -198,7 +198,7 @@ public class PackedWeightsTests
     [Property(MaxTest = 150)]
     public Property One_row_gets_the_bits_of_a_multi_row_product_in_every_format() =>
         Prop.ForAll(BlockCases(maxRows: 300, maxCols: 90, maxInputRows: 12),
-            Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8).ToArbitrary(),
+            Formats(),
             Gen.Elements(false, true).ToArbitrary(), (c, format, accumulate) =>
             {
                 var (n, k, m, first, count, seed) = c;
@@ -221,7 +221,7 @@ public class PackedWeightsTests
     [Property(MaxTest = 150)]
     public Property Starting_from_a_bias_gives_the_bits_of_broadcasting_it_first() =>
         Prop.ForAll(BlockCases(maxRows: 90, maxCols: 90, maxInputRows: 12),
-            Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8).ToArbitrary(),
+            Formats(),
             Gen.Elements((false, false), (true, false), (false, true), (true, true)).ToArbitrary(), (c, format, route) =>
             {
                 var (n, k, m, _, _, seed) = c;
@@ -229,16 +229,15 @@ public class PackedWeightsTests
                 var (oneRowOnGemm, usePanels) = route;
                 float[] x = Values(m * k, seed + 1), bias = Values(n, seed + 2);
                 var w = PackedMatrix.From(format, Values(n * k, seed), n, k);
-                float[] expected = new float[m * n];
-                for (int i = 0; i < m; i++) bias.CopyTo(expected, i * n);
+                float[] biases = new float[m * n];
+                for (int i = 0; i < m; i++) bias.CopyTo(biases, i * n);
+                float[] expected = (float[])biases.Clone();
                 MatrixProducts.Multiply(w, x, m, expected, accumulate: true, oneRowOnGemm, usePanels);
                 float[] actual = new float[m * n];
                 Array.Fill(actual, float.NaN);
                 MatrixProducts.MultiplyFrom(w, bias, x, m, actual, oneRowOnGemm, usePanels);
                 Assert.True(actual.AsSpan().SequenceEqual(expected), $"{c}, {format}, rows {m}, oneRowOnGemm {oneRowOnGemm}, panels {usePanels}");
                 float[] effective = w.Data.ToArray(); // the effective weights (fp32, or the reduced formats' dequantized copy)
-                float[] biases = new float[m * n];
-                for (int i = 0; i < m; i++) bias.CopyTo(biases, i * n);
                 Check(actual, m, n, k, (i, j, p) => (double)x[i * k + p] * effective[j * k + p], biases);
             });
 
@@ -248,7 +247,7 @@ public class PackedWeightsTests
     [Property(MaxTest = 60)]
     public Property Overwriting_products_never_read_the_old_output() =>
         Prop.ForAll(BlockCases(maxRows: 1300, maxCols: 40, maxInputRows: 12),
-            Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8).ToArbitrary(),
+            Formats(),
             Gen.Elements(false, true).ToArbitrary(), (c, format, usePanels) =>
             {
                 var (n, k, m, first, count, seed) = c;
@@ -264,6 +263,9 @@ public class PackedWeightsTests
                     Assert.DoesNotContain(overNaN, float.IsNaN);
                 }
             });
+
+    /// <summary>The three weight formats.</summary>
+    private static Arbitrary<WeightFormat> Formats() => Gen.Elements(WeightFormat.Float32, WeightFormat.BFloat16, WeightFormat.Int8).ToArbitrary();
 
     private static void Check(float[] actual, int rows, int n, int k, Func<int, int, int, double> term, float[]? initial)
     {
