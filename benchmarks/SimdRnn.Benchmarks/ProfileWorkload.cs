@@ -35,11 +35,12 @@ internal static class ProfileWorkload
             "fp32" => WeightPrecision.Float32,
             "bf16" => WeightPrecision.BFloat16,
             "int8" => WeightPrecision.Int8,
+            "int8-int16" => WeightPrecision.Int8WithInt16Activations,
             _ => null,
         };
         if (precision is null)
         {
-            Console.Error.WriteLine($"unknown weight format '{args[6]}' (fp32, bf16, int8)");
+            Console.Error.WriteLine($"unknown weight format '{args[6]}' (fp32, bf16, int8, int8-int16)");
             return 2;
         }
         var master = OrtHarness.Network(cell, size);

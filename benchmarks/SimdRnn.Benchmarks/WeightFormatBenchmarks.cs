@@ -4,7 +4,7 @@ using SimdRnn.Networks;
 namespace SimdRnn.Benchmarks;
 
 /// <summary>
-/// Issue 11's targets: the same network with fp32 (the baseline), bf16 and int8 recurrent weights
+/// Issue 11's targets: the same network with fp32 (the baseline), bf16, int8 and int8-with-int16-activations recurrent weights
 /// (<see cref="RecurrentNetwork.WithWeightFormat"/>), beside ONNX Runtime (fp32, one intra-op thread, I/O binding) on
 /// the same fp32 weights. Sequences of T = 100 steps of one stream, one core (MaxDegreeOfParallelism = 1), from a zero
 /// state. "Ratio" is against fp32; the ratio to ONNX Runtime is fp32's ratio divided by the format's.
@@ -14,7 +14,7 @@ namespace SimdRnn.Benchmarks;
 public class WeightFormatSequenceBenchmarks
 {
     private OrtHarness _ort = null!;
-    private RecurrentSession _fp32 = null!, _bf16 = null!, _int8 = null!;
+    private RecurrentSession _fp32 = null!, _bf16 = null!, _int8 = null!, _int8Activations = null!;
 
     /// <summary>The cell.</summary>
     [Params(CellKind.Gru, CellKind.Lstm)]
@@ -32,7 +32,8 @@ public class WeightFormatSequenceBenchmarks
         _fp32 = Session(network);
         _bf16 = Session(network.WithWeightFormat(WeightPrecision.BFloat16));
         _int8 = Session(network.WithWeightFormat(WeightPrecision.Int8));
-        Float32(); BFloat16(); Int8(); // sizes the sessions' buffers and makes the lazy copies
+        _int8Activations = Session(network.WithWeightFormat(WeightPrecision.Int8WithInt16Activations));
+        Float32(); BFloat16(); Int8(); Int8Int16Activations(); // sizes the sessions' buffers and makes the lazy copies
     }
 
     private static RecurrentSession Session(RecurrentNetwork network)
@@ -49,6 +50,7 @@ public class WeightFormatSequenceBenchmarks
         _fp32.Dispose();
         _bf16.Dispose();
         _int8.Dispose();
+        _int8Activations.Dispose();
     }
 
     [Benchmark(Baseline = true)]
@@ -59,6 +61,10 @@ public class WeightFormatSequenceBenchmarks
 
     [Benchmark]
     public void Int8() => _ort.RunSimdRnn(_int8);
+
+    /// <summary>int8 weights with int16 activations (<see cref="WeightPrecision.Int8WithInt16Activations"/>).</summary>
+    [Benchmark]
+    public void Int8Int16Activations() => _ort.RunSimdRnn(_int8Activations);
 
     [Benchmark]
     public void OnnxRuntime() => _ort.Run();
@@ -73,7 +79,7 @@ public class WeightFormatSequenceBenchmarks
 public class WeightFormatStepBenchmarks
 {
     private OrtHarness? _ort;
-    private RecurrentState _fp32 = null!, _bf16 = null!, _int8 = null!;
+    private RecurrentState _fp32 = null!, _bf16 = null!, _int8 = null!, _int8Activations = null!;
     private float[] _x = [], _y = [];
 
     /// <summary>The cell.</summary>
@@ -92,6 +98,7 @@ public class WeightFormatStepBenchmarks
         _fp32 = network.CreateState(1);
         _bf16 = network.WithWeightFormat(WeightPrecision.BFloat16).CreateState(1);
         _int8 = network.WithWeightFormat(WeightPrecision.Int8).CreateState(1);
+        _int8Activations = network.WithWeightFormat(WeightPrecision.Int8WithInt16Activations).CreateState(1);
         _x = OrtHarness.Random(network.Spec.InputSize, 7);
         _y = new float[network.Spec.OutputSize];
     }
@@ -103,6 +110,7 @@ public class WeightFormatStepBenchmarks
         _fp32.Dispose();
         _bf16.Dispose();
         _int8.Dispose();
+        _int8Activations.Dispose();
     }
 
     [Benchmark(Baseline = true)]
@@ -113,6 +121,10 @@ public class WeightFormatStepBenchmarks
 
     [Benchmark]
     public void Int8() => _int8.Step(_x, _y);
+
+    /// <summary>int8 weights with int16 activations.</summary>
+    [Benchmark]
+    public void Int8Int16Activations() => _int8Activations.Step(_x, _y);
 
     /// <summary>ONNX Runtime's step at 64→128 (nothing at 1024→1024, where the issue compares formats only).</summary>
     [Benchmark]

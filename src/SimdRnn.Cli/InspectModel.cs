@@ -66,6 +66,6 @@ public static class InspectModel
         // The recurrent weight matrices in each format (run/bench --weights); biases and the readout stay fp32.
         var (fp32, rest) = ModelFiles.WeightBytes(network, WeightPrecision.Float32);
         long bf16 = ModelFiles.WeightBytes(network, WeightPrecision.BFloat16).Matrices, int8 = ModelFiles.WeightBytes(network, WeightPrecision.Int8).Matrices;
-        output.WriteLine(string.Create(inv, $"weights     weight_ih/weight_hh matrices: fp32 {fp32:N0} bytes, bf16 {bf16:N0} bytes, int8 {int8:N0} bytes (incl. per-row scales); biases and readout fp32 {rest:N0} bytes"));
+        output.WriteLine(string.Create(inv, $"weights     weight_ih/weight_hh matrices: fp32 {fp32:N0} bytes, bf16 {bf16:N0} bytes, int8 and int8-int16 {int8:N0} bytes (incl. per-row scales); biases and readout fp32 {rest:N0} bytes"));
     }
 }

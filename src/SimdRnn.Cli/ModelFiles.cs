@@ -12,10 +12,10 @@ public static class ModelFiles
     /// <returns>True for .onnx.</returns>
     public static bool IsOnnx(string path) => string.Equals(Path.GetExtension(path), ".onnx", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The CLI's names of the weight formats (<c>--weights</c>): fp32, bf16, int8.</summary>
-    public static IReadOnlyList<string> WeightFormatNames { get; } = ["fp32", "bf16", "int8"];
+    /// <summary>The CLI's names of the weight formats (<c>--weights</c>): fp32, bf16, int8, int8-int16 (int8 weights, int16 activations).</summary>
+    public static IReadOnlyList<string> WeightFormatNames { get; } = ["fp32", "bf16", "int8", "int8-int16"];
 
-    /// <summary>The weight format called <paramref name="name"/> (fp32, bf16 or int8).</summary>
+    /// <summary>The weight format called <paramref name="name"/> (fp32, bf16, int8 or int8-int16).</summary>
     /// <param name="name">The CLI name.</param>
     /// <returns>The precision.</returns>
     /// <exception cref="ArgumentException">Not one of the names.</exception>
@@ -24,22 +24,25 @@ public static class ModelFiles
         "fp32" => WeightPrecision.Float32,
         "bf16" => WeightPrecision.BFloat16,
         "int8" => WeightPrecision.Int8,
-        _ => throw new ArgumentException($"--weights must be fp32, bf16 or int8, not '{name}'.", nameof(name)),
+        "int8-int16" => WeightPrecision.Int8WithInt16Activations,
+        _ => throw new ArgumentException($"--weights must be fp32, bf16, int8 or int8-int16, not '{name}'.", nameof(name)),
     };
 
-    /// <summary>The CLI name of <paramref name="precision"/> (fp32, bf16, int8).</summary>
+    /// <summary>The CLI name of <paramref name="precision"/> (fp32, bf16, int8, int8-int16).</summary>
     /// <param name="precision">The precision.</param>
     /// <returns>The name.</returns>
     public static string WeightsName(WeightPrecision precision) => precision switch
     {
         WeightPrecision.BFloat16 => "bf16",
         WeightPrecision.Int8 => "int8",
+        WeightPrecision.Int8WithInt16Activations => "int8-int16",
         _ => "fp32",
     };
 
     /// <summary>
     /// The bytes the recurrent weight matrices (every <c>weight_ih_l*</c> / <c>weight_hh_l*</c>) take in
-    /// <paramref name="precision"/> — 4 per element in fp32, 2 in bf16, 1 plus a 4-byte scale per row in int8 — and the
+    /// <paramref name="precision"/> — 4 per element in fp32, 2 in bf16, 1 plus a 4-byte scale per row in int8 (with or
+    /// without int16 activations) — and the
     /// bytes of everything else (biases and the readout, always fp32).
     /// </summary>
     /// <param name="network">The network.</param>
@@ -58,7 +61,7 @@ public static class ModelFiles
         long matrices = precision switch
         {
             WeightPrecision.BFloat16 => 2 * elements,
-            WeightPrecision.Int8 => elements + 4 * rows,
+            WeightPrecision.Int8 or WeightPrecision.Int8WithInt16Activations => elements + 4 * rows,
             _ => 4 * elements,
         };
         return (matrices, 4L * (network.ParameterCount - elements));

@@ -59,7 +59,7 @@ static Command RunCommand()
     var head = new Option<string?>("--head") { Description = "Readout activation, overriding the file's metadata." };
     head.AcceptOnlyFromAmong("none", "sigmoid");
     var batchFirst = new Option<bool>("--batch-first") { Description = "x, y and out are [B,T,·]." };
-    var weights = new Option<string?>("--weights") { Description = "Format of the recurrent weight matrices: fp32 (PyTorch-exact), bf16 (rounded to nearest bfloat16) or int8 (per-row scale); biases and readout stay fp32. Default: the file's (fp32, or bf16 for a saved bf16 network)." };
+    var weights = new Option<string?>("--weights") { Description = "Format of the recurrent weight matrices: fp32 (PyTorch-exact), bf16 (rounded to nearest bfloat16) int8 (per-row scale) or int8-int16 (int8 weights, inputs and states quantized to int16 per product); biases and readout stay fp32. Default: the file's (fp32, or bf16 for a saved bf16 network)." };
     weights.AcceptOnlyFromAmong([.. ModelFiles.WeightFormatNames]);
     var run = new Command("run", "Run a PyTorch recurrent model over the sequences in a safetensors file.")
     {
@@ -176,7 +176,7 @@ static Command BenchCommand()
     var steps = new Option<int>("--steps") { Description = "Streaming steps to time one by one.", DefaultValueFactory = _ => 20_000 };
     var seq = new Option<int>("--seq") { Description = "Sequence length for the throughput run.", DefaultValueFactory = _ => 100 };
     var json = new Option<bool>("--json") { Description = "Write one JSON object instead of text (with --weights all, an array of one object per format)." };
-    var weights = new Option<string>("--weights") { Description = "Format of the recurrent weight matrices: fp32, bf16, int8, or all (each format side by side).", DefaultValueFactory = _ => "fp32" };
+    var weights = new Option<string>("--weights") { Description = "Format of the recurrent weight matrices: fp32, bf16, int8, int8-int16, or all (each format side by side).", DefaultValueFactory = _ => "fp32" };
     weights.AcceptOnlyFromAmong([.. ModelFiles.WeightFormatNames, "all"]);
     var threads = new Option<int?>("--threads") { Description = "Most cores a step and a run use (a large model at B = 1 splits by hidden units); default: step 1, sequence all cores." };
     var bench = new Command("bench", "Time your model on this machine: streaming step latency (median, p99), sequence throughput, bytes allocated per step.")
@@ -194,7 +194,7 @@ static Command BenchCommand()
             Action<TextWriter> writeText;
             if (chosen == "all")
             {
-                var results = BenchModel.RunAll(settings, [WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8]);
+                var results = BenchModel.RunAll(settings, [WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8, WeightPrecision.Int8WithInt16Activations]);
                 writeJson = stream => BenchModel.WriteJson(settings, results, stream);
                 writeText = text => BenchModel.WriteText(settings, results, text);
             }

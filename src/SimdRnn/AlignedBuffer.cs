@@ -17,11 +17,20 @@ internal sealed class AlignedBuffer<T> where T : unmanaged
 
     /// <summary>Allocates <paramref name="length"/> zeroed elements, aligned.</summary>
     public AlignedBuffer(int length)
+        : this(length, slack: 0)
+    {
+    }
+
+    /// <summary>
+    /// Allocates <paramref name="length"/> zeroed elements, aligned, with at least <paramref name="slack"/> more
+    /// elements allocated after them (readable through references past <see cref="Span"/>'s end, never part of it).
+    /// </summary>
+    public AlignedBuffer(int length, int slack)
     {
         int size = Unsafe.SizeOf<T>();
         if (Alignment % size != 0) throw new ArgumentException($"The element size {size} does not divide {Alignment}.", nameof(T));
         // The array lives on the pinned object heap and never moves, so an offset computed once stays aligned.
-        _array = GC.AllocateArray<T>(length + Alignment / size - 1, pinned: true);
+        _array = GC.AllocateArray<T>(length + slack + Alignment / size - 1, pinned: true);
         long address = Marshal.UnsafeAddrOfPinnedArrayElement(_array, 0);
         // Array data is aligned to at least the element size (a power of two dividing 64), so the distance to the
         // next boundary is a whole number of elements.

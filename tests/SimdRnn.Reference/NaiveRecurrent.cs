@@ -52,6 +52,15 @@ public sealed class NaiveRecurrent
 
     public NaiveSpec Spec { get; }
 
+    /// <summary>
+    /// Applied in the forward pass to every vector before it multiplies a weight matrix (the layer input x for
+    /// <c>weight_ih</c>; h, or r ⊙ h for the GRU without linear-before-reset, for <c>weight_hh</c>): a reduced-precision
+    /// recipe's quantization of the activations (identity when null). The backward pass and the gradients do not use it.
+    /// </summary>
+    public Func<double[], double[]>? ProductInput { get; init; }
+
+    private double[] ProductVector(double[] v) => ProductInput is null ? v : ProductInput(v);
+
     /// <summary>The parameters, by PyTorch name (held by reference: changing an array changes the network).</summary>
     public Dictionary<string, double[]> Parameters { get; }
 
@@ -319,9 +328,10 @@ public sealed class NaiveRecurrent
     {
         var h = new double[H];
         var a = new double[H];
+        double[] xIn = ProductVector(x), hIn = ProductVector(hPrev);
         for (int j = 0; j < H; j++)
         {
-            a[j] = w.InputTerm(j, x) + w.HiddenTerm(j, hPrev);
+            a[j] = w.InputTerm(j, xIn) + w.HiddenTerm(j, hIn);
             h[j] = Spec.Nonlinearity == "relu" ? Math.Max(0, a[j]) : Math.Tanh(a[j]);
         }
         return new Step { X = x, HPrev = hPrev, H = h, Gates = h, PreActivation = a };
@@ -333,20 +343,22 @@ public sealed class NaiveRecurrent
         var gates = new double[3 * H];
         var nTerm = new double[H];
         var h = new double[H];
+        double[] xIn = ProductVector(x), hIn = ProductVector(hPrev);
         for (int j = 0; j < H; j++)
         {
-            gates[j] = Sigmoid(w.InputTerm(j, x) + w.HiddenTerm(j, hPrev));             // r
-            gates[H + j] = Sigmoid(w.InputTerm(H + j, x) + w.HiddenTerm(H + j, hPrev)); // z
+            gates[j] = Sigmoid(w.InputTerm(j, xIn) + w.HiddenTerm(j, hIn));             // r
+            gates[H + j] = Sigmoid(w.InputTerm(H + j, xIn) + w.HiddenTerm(H + j, hIn)); // z
         }
         if (Spec.LinearBeforeReset)
         {
-            for (int j = 0; j < H; j++) nTerm[j] = w.HiddenTerm(2 * H + j, hPrev); // W_hn h + b_hn
-            for (int j = 0; j < H; j++) gates[2 * H + j] = Math.Tanh(w.InputTerm(2 * H + j, x) + gates[j] * nTerm[j]);
+            for (int j = 0; j < H; j++) nTerm[j] = w.HiddenTerm(2 * H + j, hIn); // W_hn h + b_hn
+            for (int j = 0; j < H; j++) gates[2 * H + j] = Math.Tanh(w.InputTerm(2 * H + j, xIn) + gates[j] * nTerm[j]);
         }
         else
         {
             for (int j = 0; j < H; j++) nTerm[j] = gates[j] * hPrev[j]; // r ⊙ h
-            for (int j = 0; j < H; j++) gates[2 * H + j] = Math.Tanh(w.InputTerm(2 * H + j, x) + w.HiddenTerm(2 * H + j, nTerm));
+            double[] nIn = ProductVector(nTerm);
+            for (int j = 0; j < H; j++) gates[2 * H + j] = Math.Tanh(w.InputTerm(2 * H + j, xIn) + w.HiddenTerm(2 * H + j, nIn));
         }
         for (int j = 0; j < H; j++)
         {
@@ -362,11 +374,12 @@ public sealed class NaiveRecurrent
         var gates = new double[4 * H];
         var c = new double[H];
         var h = new double[H];
+        double[] xIn = ProductVector(x), hIn = ProductVector(hPrev);
         for (int k = 0; k < 4; k++)
         {
             for (int j = 0; j < H; j++)
             {
-                double a = w.InputTerm(k * H + j, x) + w.HiddenTerm(k * H + j, hPrev);
+                double a = w.InputTerm(k * H + j, xIn) + w.HiddenTerm(k * H + j, hIn);
                 gates[k * H + j] = k == 2 ? Math.Tanh(a) : Sigmoid(a);
             }
         }

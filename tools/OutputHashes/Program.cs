@@ -19,7 +19,8 @@ foreach (var (inputs, hidden) in new[] { (64, 128), (37, 53), (512, 512) })
 foreach (var layers in new[] { 1, 2 })
 foreach (var bidirectional in new[] { false, true })
 foreach (var readout in new[] { 0, 3 })
-foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8 })
+// Every format the revision defines (by name, so this file builds against revisions before a format existed).
+foreach (var precision in Enum.GetValues<WeightPrecision>())
 {
     if (hidden == 512 && (layers == 2 || bidirectional || readout > 0)) continue; // the large model once per cell and format
     var spec = new RecurrentSpec(cell, inputs, hidden) { Layers = layers, Bidirectional = bidirectional, ReadoutSize = readout };

@@ -30,7 +30,8 @@ if (args.Length == 2 && args[0] == "bf16-sample")
     return 0;
 }
 string root = args.Length > 0 ? args[0] : Directory.GetCurrentDirectory();
-WeightPrecision[] formats = [WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8];
+WeightPrecision[] formats = [WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8, WeightPrecision.Int8WithInt16Activations];
+string[] names = [.. formats.Select(f => f switch { WeightPrecision.BFloat16 => "bf16", WeightPrecision.Int8 => "int8", WeightPrecision.Int8WithInt16Activations => "int8-int16", _ => "fp32" })];
 
 Console.WriteLine($"date {DateTime.UtcNow:yyyy-MM-dd}, CPU {Cpu()}, {Environment.ProcessorCount} cores");
 Console.WriteLine();
@@ -52,8 +53,8 @@ return 0;
 void Fixtures(string folder)
 {
     Console.WriteLine("## PyTorch fixtures: max |output − PyTorch fp32| (y, or out with a readout), and relative to max |PyTorch|");
-    Console.WriteLine("| fixture | fp32 | bf16 | int8 |");
-    Console.WriteLine("|---|---|---|---|");
+    Console.WriteLine($"| fixture | {string.Join(" | ", names)} |");
+    Console.WriteLine($"|---|{string.Concat(names.Select(_ => "---|"))}");
     var worst = new double[formats.Length];
     var worstRelative = new double[formats.Length];
     foreach (string file in Directory.GetFiles(folder, "*.safetensors").Order(StringComparer.Ordinal))
@@ -101,8 +102,8 @@ void Growth(string cell, RecurrentNetwork master)
         session.Run(x, 1, readout, layerOutput: outputs[f]);
     }
     Console.WriteLine($"## {cell.ToUpperInvariant()} 512→512, one sequence (B = 1): max |y − y_fp32| over the 512 outputs at step t (max over steps ≤ t)");
-    Console.WriteLine("| t | bf16 | int8 |");
-    Console.WriteLine("|---|---|---|");
+    Console.WriteLine($"| t | {string.Join(" | ", names[1..])} |");
+    Console.WriteLine($"|---|{string.Concat(names[1..].Select(_ => "---|"))}");
     foreach (int t in new[] { 1, 10, 100, 1000 })
     {
         var cells = new List<string>();
@@ -152,7 +153,7 @@ void Flips(string cell, RecurrentNetwork master)
     {
         int flips = 0;
         for (int s = 0; s < sequences; s++) flips += decisions[f][s] != decisions[0][s] ? 1 : 0;
-        Console.WriteLine($"{formats[f]}: {flips} flips ({100.0 * flips / sequences:0.00}%)");
+        Console.WriteLine($"{names[f]}: {flips} flips ({100.0 * flips / sequences:0.00}%)");
     }
     Console.WriteLine();
 }

@@ -54,6 +54,18 @@ internal static class MatrixProducts
     {
         int k = w.Cols;
         bool hasStart = !start.IsEmpty;
+        if (w.QuantizesInputs)
+        {
+            // Each input row quantized on its own (its own s_x), through the int8×int16 GEMV: a row gets the same bits
+            // alone or among others, on every path.
+            if (rows == 0) return;
+            Span<float> rowsOut = y.Slice(0, rows * rowCount);
+            StartRows(start, accumulate, rows, rowsOut);
+            if (k == 0) return;
+            for (int i = 0; i < rows; i++)
+                Gemv.MultiplyAccumulateInt8QuantizedInputUnchecked(w, firstRow, rowCount, x.Slice(i * k, k), rowsOut.Slice(i * rowCount, rowCount));
+            return;
+        }
         // The paired bf16 GEMV sums each row from zero in column order by fused multiply-adds into the row's own lane:
         // the GEMM kernel's chain over the same (widened) weights. So an overwritten bf16 row keeps the GEMV, half the
         // bytes, even where the GEMM's bits are required; fp32 and int8 rows do not (dot products split across lanes,

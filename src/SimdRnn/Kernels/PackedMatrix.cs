@@ -62,9 +62,11 @@ internal sealed class PackedMatrix
     private AlignedBuffer<sbyte>? _int8Transposed;
     private readonly AlignedFloats?[] _panels = new AlignedFloats?[7]; // by log2 of the lanes: 1 … 64
 
-    private PackedMatrix(WeightFormat format, int rows, int cols, AlignedFloats? float32, AlignedBuffer<ushort>? bfloat16, AlignedBuffer<sbyte>? int8, float[] scales)
+    private PackedMatrix(WeightFormat format, int rows, int cols, AlignedFloats? float32, AlignedBuffer<ushort>? bfloat16, AlignedBuffer<sbyte>? int8, float[] scales,
+        bool quantizesInputs = false)
     {
         Format = format;
+        QuantizesInputs = quantizesInputs;
         Rows = rows;
         Cols = cols;
         _float32 = float32;
@@ -105,7 +107,7 @@ internal sealed class PackedMatrix
             case WeightFormat.Int8:
             {
                 CheckShape(master, rows, cols);
-                var q = new AlignedBuffer<sbyte>(rows * cols);
+                var q = new AlignedBuffer<sbyte>(rows * cols, Gemv.Int8ReadSlack);
                 var scales = new float[rows];
                 WeightQuantization.QuantizeRows(master, rows, cols, q.Span, scales);
                 return new PackedMatrix(format, rows, cols, null, null, q, scales);
@@ -137,14 +139,14 @@ internal sealed class PackedMatrix
             }
             case WeightFormat.Int8:
             {
-                var q = new AlignedBuffer<sbyte>(rows * n);
+                var q = new AlignedBuffer<sbyte>(rows * n, Gemv.Int8ReadSlack);
                 var scales = new float[rows];
                 for (int b = 0; b < blocks; b++)
                 {
                     Int8Data.Slice((b * stride + first) * n, count * n).CopyTo(q.Span.Slice(b * count * n, count * n));
                     RowScales.Slice(b * stride + first, count).CopyTo(scales.AsSpan(b * count, count));
                 }
-                return new PackedMatrix(Format, rows, n, null, null, q, scales);
+                return new PackedMatrix(Format, rows, n, null, null, q, scales, QuantizesInputs);
             }
             default:
             {
@@ -158,6 +160,23 @@ internal sealed class PackedMatrix
 
     /// <summary>How the elements are stored.</summary>
     public WeightFormat Format { get; }
+
+    /// <summary>
+    /// Whether products with this (<see cref="WeightFormat.Int8"/>) matrix quantize each input row to int16 first and
+    /// sum in integers (<see cref="Gemv.MultiplyAccumulateInt8QuantizedInputUnchecked"/>; every matrix of the
+    /// <c>Int8WithInt16Activations</c> precision), in every path, one row or many.
+    /// </summary>
+    public bool QuantizesInputs { get; }
+
+    /// <summary>
+    /// This int8 matrix (the same stored elements and scales, shared) with <see cref="QuantizesInputs"/> set.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The matrix is not <see cref="WeightFormat.Int8"/>.</exception>
+    public PackedMatrix WithQuantizedInputs()
+    {
+        if (Format != WeightFormat.Int8 || _int8 is null) throw new InvalidOperationException("Only int8 matrices quantize their inputs.");
+        return QuantizesInputs ? this : new PackedMatrix(Format, Rows, Cols, null, null, _int8, _scales, quantizesInputs: true);
+    }
 
     /// <summary>The number of rows (outputs of <c>W·x</c>).</summary>
     public int Rows { get; }

@@ -15,13 +15,19 @@ internal sealed class LayerWeights
     private readonly float[] _projectionBias, _resetBias;
 
     /// <exception cref="ArgumentException">(int8) A weight is NaN or ±∞; the message names the tensor, row and column.</exception>
-    public LayerWeights(RecurrentSpec spec, LayerSlots slots, ReadOnlySpan<float> parameters, WeightFormat format, string suffix)
+    public LayerWeights(RecurrentSpec spec, LayerSlots slots, ReadOnlySpan<float> parameters, WeightFormat format, string suffix, bool quantizeActivations = false)
     {
         _spec = spec;
         _slots = slots;
         int h = spec.HiddenSize, gh = spec.Gates * h;
         Input = Pack(format, parameters.Slice(slots.InputWeights, gh * slots.InputSize), gh, slots.InputSize, "weight_ih" + suffix);
         Recurrent = Pack(format, parameters.Slice(slots.RecurrentWeights, gh * h), gh, h, "weight_hh" + suffix);
+        if (quantizeActivations)
+        {
+            // Every vector that multiplies W_ih or W_hh is quantized to int16 per product.
+            Input = Input.WithQuantizedInputs();
+            Recurrent = Recurrent.WithQuantizedInputs();
+        }
         _projectionBias = new float[gh];
         _resetBias = new float[h];
         ComputeBiases(parameters);
@@ -120,7 +126,11 @@ internal sealed class NetworkWeights
     private readonly int _directions;
 
     /// <exception cref="ArgumentException">(int8) A weight is NaN or ±∞; the message names the tensor, row and column.</exception>
-    public NetworkWeights(RecurrentLayout layout, ReadOnlySpan<float> parameters, WeightFormat format = WeightFormat.Float32)
+    /// <param name="layout">The network's layout.</param>
+    /// <param name="parameters">The fp32 master parameters.</param>
+    /// <param name="format">The format of every weight_ih / weight_hh matrix.</param>
+    /// <param name="quantizeActivations">(int8) Every matrix quantizes the vectors it multiplies to int16 (<see cref="PackedMatrix.QuantizesInputs"/>).</param>
+    public NetworkWeights(RecurrentLayout layout, ReadOnlySpan<float> parameters, WeightFormat format = WeightFormat.Float32, bool quantizeActivations = false)
     {
         var spec = layout.Spec;
         Format = format;
@@ -129,7 +139,7 @@ internal sealed class NetworkWeights
         for (int l = 0; l < spec.Layers; l++)
             for (int d = 0; d < spec.Directions; d++)
                 _layers[l * _directions + d] = new LayerWeights(spec, layout.Layer(l, d), parameters, format,
-                    "_l" + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + (d == 1 ? "_reverse" : ""));
+                    "_l" + l.ToString(System.Globalization.CultureInfo.InvariantCulture) + (d == 1 ? "_reverse" : ""), quantizeActivations);
         Readout = spec.ReadoutSize > 0 ? new ReadoutWeights(layout, parameters) : null;
     }
 

@@ -31,9 +31,9 @@ public sealed class RecurrentNetwork
         Weights = new NetworkWeights(layout, sharedParameters, precision switch
         {
             WeightPrecision.BFloat16 => WeightFormat.BFloat16,
-            WeightPrecision.Int8 => WeightFormat.Int8,
+            WeightPrecision.Int8 or WeightPrecision.Int8WithInt16Activations => WeightFormat.Int8,
             _ => WeightFormat.Float32,
-        });
+        }, quantizeActivations: precision == WeightPrecision.Int8WithInt16Activations);
     }
 
     /// <summary>The architecture.</summary>
@@ -157,6 +157,10 @@ public sealed class RecurrentNetwork
     /// <c>q_rj · s_r</c>; biases and readout float32; activations float32 (dequantized in registers, <c>s_r</c>
     /// applied after the row's dot product — the same number up to float rounding). Non-finite master weights are
     /// refused.</item>
+    /// <item><b>int8 with int16 activations</b> (<see cref="Networks.WeightPrecision.Int8WithInt16Activations"/>): the
+    /// int8 weights, and every vector multiplying a weight matrix (inputs, states) quantized to int16 per product
+    /// (<c>s_x = max_j |x_j| / 32767</c>, <c>a_j = round-half-to-even(x_j / s_x)</c>), its products summed exactly in
+    /// integers; on every path, one stream or a batch (each row has its own s_x).</item>
     /// </list>
     /// One-row products (streaming steps of one stream, every recurrent step of a one-sequence run) read the compressed
     /// weights, which is where the smaller format pays (those products are bound by memory); products over several rows
@@ -180,7 +184,7 @@ public sealed class RecurrentNetwork
     /// </exception>
     public RecurrentNetwork WithWeightFormat(WeightPrecision precision)
     {
-        if (precision is not (WeightPrecision.Float32 or WeightPrecision.BFloat16 or WeightPrecision.Int8))
+        if (precision is not (WeightPrecision.Float32 or WeightPrecision.BFloat16 or WeightPrecision.Int8 or WeightPrecision.Int8WithInt16Activations))
             throw new ArgumentOutOfRangeException(nameof(precision), precision, "Not a weight precision.");
         return precision == WeightPrecision ? this : new RecurrentNetwork(Layout, _parameters, precision);
     }

@@ -27,4 +27,19 @@ public enum WeightPrecision
     /// float rounding). Non-finite master weights are refused. About a quarter of the bytes of fp32.
     /// </summary>
     Int8,
+
+    /// <summary>
+    /// int8 weights, int16 activations: every weight matrix as in <see cref="Int8"/> (the same q and s_r), and every
+    /// vector that multiplies one — a layer's input row x (one per time step and stream) for <c>weight_ih_l*</c>, the
+    /// previous hidden state h (and r ⊙ h for a GRU without linear-before-reset) for <c>weight_hh_l*</c> — quantized
+    /// afresh before each product: <c>s_x = max_j |x_j| / 32767</c> (in float32),
+    /// <c>a_j = round-half-to-even(x_j / s_x)</c> (in [−32767, 32767]); row r of the product is
+    /// <c>(Σ_j q_rj·a_j) · (s_r·s_x)</c>, the integer sum exact, converted to float32 once. A vector whose s_x is not a
+    /// normal float32 (all zeros, tiny, or holding NaN or ±∞) is not quantized: its product is <see cref="Int8"/>'s,
+    /// so non-finite values propagate. Biases, the readout and all other arithmetic are float32. The same bytes as
+    /// <see cref="Int8"/>, but integer products need no conversion of the weights to float (docs/benchmarks.md: faster
+    /// than fp32 and <see cref="Int8"/> from one stream; slower on batches, where every row is its own product).
+    /// Inference only, like the other reduced formats.
+    /// </summary>
+    Int8WithInt16Activations,
 }

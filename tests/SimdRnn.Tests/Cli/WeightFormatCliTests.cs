@@ -6,7 +6,7 @@ using SimdRnn.Tests.Interop;
 
 namespace SimdRnn.Tests.Cli;
 
-/// <summary><c>simdrnn run/bench/inspect --weights fp32|bf16|int8(|all)</c>.</summary>
+/// <summary><c>simdrnn run/bench/inspect --weights fp32|bf16|int8|int8-int16(|all)</c>.</summary>
 public class WeightFormatCliTests
 {
     private static string Temp(string tag) => Path.Combine(Path.GetTempPath(), $"simdrnn-{tag}-{Guid.NewGuid():N}.safetensors");
@@ -19,6 +19,8 @@ public class WeightFormatCliTests
     [InlineData("lstm_bi2.safetensors", WeightPrecision.Int8)]
     [InlineData("gru_head_sigmoid.safetensors", WeightPrecision.BFloat16)]
     [InlineData("gru_lbr0_onebias.safetensors", WeightPrecision.Int8)]
+    [InlineData("gru_lbr0_onebias.safetensors", WeightPrecision.Int8WithInt16Activations)]
+    [InlineData("lstm_bi2.safetensors", WeightPrecision.Int8WithInt16Activations)]
     [InlineData("rnn_relu_batchfirst.safetensors", WeightPrecision.Float32)]
     public void Run_with_weights_gives_the_library_outputs_of_that_format(string fixture, WeightPrecision precision)
     {
@@ -59,6 +61,8 @@ public class WeightFormatCliTests
         {
             Assert.Equal(0, Cli("run", "--model", path, "--input", path, "--output", output, "--weights", "int8"));
             Assert.Equal("int8", SafetensorsFile.Load(output).Metadata["weights"]);
+            Assert.Equal(0, Cli("run", "--model", path, "--input", path, "--output", output, "--weights", "int8-int16"));
+            Assert.Equal("int8-int16", SafetensorsFile.Load(output).Metadata["weights"]);
             Assert.Equal(0, Cli("run", "--model", path, "--input", path, "--output", output, "--weights", "bf16"));
             Assert.Equal("bf16", SafetensorsFile.Load(output).Metadata["weights"]);
             Assert.Equal(0, Cli("run", "--model", path, "--input", path, "--output", output));
@@ -144,6 +148,6 @@ public class WeightFormatCliTests
             else others += slot.Length;
         }
         string line = output.ToString().Split('\n').Single(l => l.StartsWith("weights ", StringComparison.Ordinal)).TrimEnd();
-        Assert.Equal($"weights     weight_ih/weight_hh matrices: fp32 {4 * elements:N0} bytes, bf16 {2 * elements:N0} bytes, int8 {elements + 4 * rows:N0} bytes (incl. per-row scales); biases and readout fp32 {4 * others:N0} bytes", line);
+        Assert.Equal($"weights     weight_ih/weight_hh matrices: fp32 {4 * elements:N0} bytes, bf16 {2 * elements:N0} bytes, int8 and int8-int16 {elements + 4 * rows:N0} bytes (incl. per-row scales); biases and readout fp32 {4 * others:N0} bytes", line);
     }
 }
