@@ -15,10 +15,13 @@ namespace SimdRnn.Benchmarks;
 /// <item>fp32: one FMA with the weight as its memory operand;</item>
 /// <item>bf16 (paired layout): one 32-bit word holds two weights; a shift and a mask widen it into two vectors, two FMAs;</item>
 /// <item>int8: a sign-extending load to int32 (<c>vpmovsxbd</c>), a conversion to float (<c>vcvtdq2ps</c>), one FMA.</item>
+/// <item>int8 × int16 (the <c>Int8WithInt16Activations</c> format, integer arithmetic): a sign-extending load to int16
+/// (<c>vpmovsxbw</c>), a multiply-add of adjacent pairs with int16 activations into int32 (<c>vpmaddwd</c>), an add
+/// (<c>vpaddd</c>): twice the weights per instruction of the float rows.</item>
 /// </list>
 /// Written against <see cref="Vector256{T}"/>/<see cref="Vector512{T}"/> directly, not through SimdRnn's kernels, so it
 /// describes the machine: the floor a memory-light (L1/L2-resident or batched) product over each format cannot beat
-/// with float32 arithmetic. GFLOP/s = 2·MACs / median. One method per width and format on purpose: each must compile
+/// with float32 arithmetic. GFLOP/s = 2·MACs / median (integer multiply-adds counted alike for the int8 × int16 row). One method per width and format on purpose: each must compile
 /// to exactly the instruction sequence named above, and a generic wrapper struct (as in <see cref="IMachineVector{TSelf}"/>)
 /// can cost a move per FMA and keep loads out of its memory operand (what the library's kernels had to work around).
 /// </summary>
@@ -49,6 +52,8 @@ public class WidenFmaPeakBenchmarks
     private readonly float[] _fp32 = GC.AllocateArray<float>(Weights + 16, pinned: true);
     private readonly uint[] _bf16 = GC.AllocateArray<uint>(Weights / 2 + 16, pinned: true);
     private readonly sbyte[] _int8 = GC.AllocateArray<sbyte>(Weights + 16 + 64, pinned: true);
+    private readonly short[] _int16 = GC.AllocateArray<short>(64 + 32, pinned: true); // 64 activations, reused
+
 
     /// <summary>The first element of <paramref name="array"/> on a 64-byte boundary (pinned arrays do not move).</summary>
     private static ref T Aligned<T>(T[] array) where T : unmanaged
@@ -67,6 +72,7 @@ public class WidenFmaPeakBenchmarks
         for (int i = 0; i < _fp32.Length; i++) _fp32[i] = (float)(random.NextDouble() - 0.5) * 1e-3f;
         for (int i = 0; i < _bf16.Length; i++) _bf16[i] = (uint)random.Next() & 0x3A7F3A7Fu; // two small bf16 values per word
         for (int i = 0; i < _int8.Length; i++) _int8[i] = (sbyte)random.Next(-127, 128);
+        for (int i = 0; i < _int16.Length; i++) _int16[i] = (short)random.Next(-32767, 32768);
     }
 
     [Benchmark(Baseline = true)]
@@ -174,6 +180,54 @@ public class WidenFmaPeakBenchmarks
                 a5 = Vector256.FusedMultiplyAdd((w2 & high).AsSingle(), x1, a5);
                 a6 = Vector256.FusedMultiplyAdd(Vector256.ShiftLeft(w3, 16).AsSingle(), x0, a6);
                 a7 = Vector256.FusedMultiplyAdd((w3 & high).AsSingle(), x1, a7);
+            }
+        return Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    /// <summary>int8 weights times int16 activations summed exactly in int32 lanes (the integer format's inner loop).</summary>
+    [Benchmark]
+    [FlopCount(2 * Macs)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public int Int8TimesInt16() => Bits == 512 ? Int8Int16_512(_int8, _int16) : Int8Int16_256(_int8, _int16);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Int8Int16_512(sbyte[] w, short[] activations)
+    {
+        ref sbyte r = ref Aligned(w);
+        ref short x = ref Aligned(activations);
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights; i += 256)
+            {
+                a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i)), Vector512.LoadUnsafe(ref x, i & 63));
+                a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i + 32)), Vector512.LoadUnsafe(ref x, (i + 32) & 63));
+                a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i + 64)), Vector512.LoadUnsafe(ref x, i & 63));
+                a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i + 96)), Vector512.LoadUnsafe(ref x, (i + 32) & 63));
+                a4 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i + 128)), Vector512.LoadUnsafe(ref x, i & 63));
+                a5 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i + 160)), Vector512.LoadUnsafe(ref x, (i + 32) & 63));
+                a6 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i + 192)), Vector512.LoadUnsafe(ref x, i & 63));
+                a7 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i + 224)), Vector512.LoadUnsafe(ref x, (i + 32) & 63));
+            }
+        return Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Int8Int16_256(sbyte[] w, short[] activations)
+    {
+        ref sbyte r = ref Aligned(w);
+        ref short x = ref Aligned(activations);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights; i += 128)
+            {
+                a0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i)), Vector256.LoadUnsafe(ref x, i & 63));
+                a1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i + 16)), Vector256.LoadUnsafe(ref x, (i + 16) & 63));
+                a2 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i + 32)), Vector256.LoadUnsafe(ref x, (i + 32) & 63));
+                a3 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i + 48)), Vector256.LoadUnsafe(ref x, (i + 48) & 63));
+                a4 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i + 64)), Vector256.LoadUnsafe(ref x, i & 63));
+                a5 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i + 80)), Vector256.LoadUnsafe(ref x, (i + 16) & 63));
+                a6 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i + 96)), Vector256.LoadUnsafe(ref x, (i + 32) & 63));
+                a7 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i + 112)), Vector256.LoadUnsafe(ref x, (i + 48) & 63));
             }
         return Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
     }

@@ -66,34 +66,93 @@ public static partial class Gemv
         return max / Int16Limit;
     }
 
+    /// <summary>
+    /// Y[rows × count] += each row of X[rows × W.Cols] times rows [first, first + count) of an int8 matrix with
+    /// <see cref="PackedMatrix.QuantizesInputs"/>: every row of X quantized on its own, so each row of Y gets the bits
+    /// <see cref="MultiplyAccumulateInt8QuantizedInputUnchecked"/> gives it alone. Four rows of X at a time share each
+    /// widened vector of weights (the widening, not the multiply-add, bounds the one-row kernel on AVX-512 here).
+    /// </summary>
+    internal static void MultiplyAccumulateInt8QuantizedInputRowsUnchecked(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y) =>
+        MultiplyAccumulateInt8QuantizedInputRowsAt(VectorWidth.For(w.Cols), w, firstRow, rowCount, x, rows, y);
+
+    /// <summary><see cref="MultiplyAccumulateInt8QuantizedInputRowsUnchecked"/> at <paramref name="width"/> (whose float lanes must fit a row).</summary>
+    internal static void MultiplyAccumulateInt8QuantizedInputRowsAt(Width width, PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y)
+    {
+        if (rowCount == 0 || w.Cols == 0 || rows == 0) return;
+        var call = new QuantizedRowsCall(w, firstRow, rowCount, x, rows, y);
+        VectorWidth.Run(width, ref call);
+    }
+
     private readonly ref struct QuantizedInputCall(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Span<float> y) : IWidthCall
+    {
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly Span<float> _y = y;
+
+        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => OneRow<TVector>(w, firstRow, rowCount, _x, _y);
+    }
+
+    private readonly ref struct QuantizedRowsCall(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y) : IWidthCall
     {
         private readonly ReadOnlySpan<float> _x = x;
         private readonly Span<float> _y = y;
 
         public void Run<TVector>() where TVector : struct, IFloatVector<TVector>
         {
-            int k = w.Cols;
-            float scale = InputScale<TVector>(_x);
-            ReadOnlySpan<float> rowScales = w.RowScales.Slice(firstRow, rowCount);
-            if (!float.IsNormal(scale))
+            int k = w.Cols, m = 0;
+            for (; m + 4 <= rows; m += 4)
             {
-                // Zeros, a tiny or a non-finite x: float activations (the int8 format's product).
-                Int8Kernel<TVector>.MultiplyAccumulate(w.Int8Data.Slice(firstRow * k, rowCount * k), rowScales, rowCount, k, _x, _y);
-                return;
+                ReadOnlySpan<float> x4 = _x.Slice(m * k, 4 * k);
+                Span<float> y4 = _y.Slice(m * rowCount, 4 * rowCount);
+                var scales = Vector128.Create(InputScale<TVector>(x4.Slice(0, k)), InputScale<TVector>(x4.Slice(k, k)),
+                    InputScale<TVector>(x4.Slice(2 * k, k)), InputScale<TVector>(x4.Slice(3 * k, k)));
+                if (float.IsNormal(scales[0]) && float.IsNormal(scales[1]) && float.IsNormal(scales[2]) && float.IsNormal(scales[3]))
+                {
+                    var four = new FourRows(w, firstRow, rowCount, x4, scales, y4);
+                    Int16DotWidth.Run<TVector, FourRows>(ref four);
+                }
+                else
+                {
+                    for (int r = 0; r < 4; r++) OneRow<TVector>(w, firstRow, rowCount, x4.Slice(r * k, k), y4.Slice(r * rowCount, rowCount));
+                }
             }
-            ref sbyte q = ref Unsafe.Add(ref MemoryMarshal.GetReference(w.Int8Data), (nint)firstRow * k);
-            // The int16 width of the float width: twice the lanes in the same bits.
-            if (typeof(TVector) == typeof(Float512)) Int8QuantizedInputKernel<Int16Dot512>.Run(ref q, rowScales, rowCount, k, _x, scale, _y);
-            else if (typeof(TVector) == typeof(FloatVector))
-            {
-                if (FloatVector.Count == 16) Int8QuantizedInputKernel<Int16Dot512>.Run(ref q, rowScales, rowCount, k, _x, scale, _y);
-                else if (FloatVector.Count == 8) Int8QuantizedInputKernel<Int16Dot256>.Run(ref q, rowScales, rowCount, k, _x, scale, _y);
-                else Int8QuantizedInputKernel<Int16Dot128>.Run(ref q, rowScales, rowCount, k, _x, scale, _y);
-            }
-            else if (typeof(TVector) == typeof(Float128)) Int8QuantizedInputKernel<Int16Dot128>.Run(ref q, rowScales, rowCount, k, _x, scale, _y);
-            else Int8QuantizedInputKernel<Int16DotScalar>.Run(ref q, rowScales, rowCount, k, _x, scale, _y);
+            for (; m < rows; m++) OneRow<TVector>(w, firstRow, rowCount, _x.Slice(m * k, k), _y.Slice(m * rowCount, rowCount));
         }
+    }
+
+    /// <summary>One row of X: quantized and multiplied, or (a scale that is not normal) the int8 format's float product.</summary>
+    private static void OneRow<TVector>(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Span<float> y) where TVector : struct, IFloatVector<TVector>
+    {
+        int k = w.Cols;
+        float scale = InputScale<TVector>(x);
+        ReadOnlySpan<float> rowScales = w.RowScales.Slice(firstRow, rowCount);
+        if (!float.IsNormal(scale))
+        {
+            // Zeros, a tiny or a non-finite x: float activations (the int8 format's product).
+            Int8Kernel<TVector>.MultiplyAccumulate(w.Int8Data.Slice(firstRow * k, rowCount * k), rowScales, rowCount, k, x, y);
+            return;
+        }
+        var one = new SingleRow(w, firstRow, rowCount, x, scale, y);
+        Int16DotWidth.Run<TVector, SingleRow>(ref one);
+    }
+
+    private readonly ref struct SingleRow(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, float scale, Span<float> y) : IInt16DotCall
+    {
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly Span<float> _y = y;
+
+        public void Run<TDot>() where TDot : struct, IInt16Dot<TDot> =>
+            Int8QuantizedInputKernel<TDot>.Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(w.Int8Data), (nint)firstRow * w.Cols),
+                w.RowScales.Slice(firstRow, rowCount), rowCount, w.Cols, _x, scale, _y);
+    }
+
+    private readonly ref struct FourRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Vector128<float> scales, Span<float> y) : IInt16DotCall
+    {
+        private readonly ReadOnlySpan<float> _x = x;
+        private readonly Span<float> _y = y;
+
+        public void Run<TDot>() where TDot : struct, IInt16Dot<TDot> =>
+            Int8QuantizedInputKernel<TDot>.RunFourInputs(ref Unsafe.Add(ref MemoryMarshal.GetReference(w.Int8Data), (nint)firstRow * w.Cols),
+                w.RowScales.Slice(firstRow, rowCount), rowCount, w.Cols, _x, scales, _y);
     }
 
     /// <summary>
@@ -120,6 +179,100 @@ public static partial class Gemv
             MultiplyAccumulate(ref q, ref MemoryMarshal.GetReference(rowScales), rows, cols, ref MemoryMarshal.GetReference(a), padded, inputScale,
                 ref MemoryMarshal.GetReference(y));
             if (rented is not null) ArrayPool<short>.Shared.Return(rented);
+        }
+
+        /// <summary>
+        /// Y[4 × rows] += the four rows of X [4 × cols], each quantized with its own (normal) scale in
+        /// <paramref name="inputScales"/>: each element the bits <see cref="Run"/> gives it.
+        /// </summary>
+        public static unsafe void RunFourInputs(ref sbyte q, ReadOnlySpan<float> rowScales, int rows, int cols, ReadOnlySpan<float> x, Vector128<float> inputScales, Span<float> y)
+        {
+            int count = TDot.Count;
+            int padded = (cols + count - 1) / count * count;
+            short[]? rented = null;
+            Span<short> raw = 4 * padded <= StackColumns ? stackalloc short[4 * padded + 32] : (rented = ArrayPool<short>.Shared.Rent(4 * padded + 32));
+            int skip = (int)((64 - (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(raw)) % 64) % 64) / sizeof(short);
+            Span<short> a = raw.Slice(skip, 4 * padded);
+            for (int m = 0; m < 4; m++) Quantize(x.Slice(m * cols, cols), inputScales[m], a.Slice(m * padded, padded), cols);
+            MultiplyAccumulateFour(ref q, ref MemoryMarshal.GetReference(rowScales), rows, cols, ref MemoryMarshal.GetReference(a), padded, inputScales,
+                ref MemoryMarshal.GetReference(y));
+            if (rented is not null) ArrayPool<short>.Shared.Return(rented);
+        }
+
+        /// <summary>
+        /// y[m, i] += fl(Σ_j q[i,j]·a[m, j]) · fl(s_i·s_m) for the four inputs m: two weight rows per pass, each vector
+        /// of their weights widened once and multiplied with the four inputs (eight accumulators).
+        /// </summary>
+        private static void MultiplyAccumulateFour(ref sbyte q, ref float rowScale, int rows, int cols, ref short a, int padded, Vector128<float> inputScales, ref float y)
+        {
+            nuint step = (nuint)TDot.Count;
+            ref short a0 = ref a;
+            ref short a1 = ref Unsafe.Add(ref a0, padded);
+            ref short a2 = ref Unsafe.Add(ref a1, padded);
+            ref short a3 = ref Unsafe.Add(ref a2, padded);
+            int i = 0;
+            for (; i <= rows - 2; i += 2)
+            {
+                ref sbyte r0 = ref Unsafe.Add(ref q, (nint)i * cols);
+                ref sbyte r1 = ref Unsafe.Add(ref r0, cols);
+                // tK: the 64-bit sums of weight row i + K with the four inputs.
+                Vector256<long> t0 = Vector256<long>.Zero, t1 = Vector256<long>.Zero;
+                for (int block = 0; block < padded; block += IInt16Dot<TDot>.BlockColumns)
+                {
+                    // eKM: lane-wise partial sums of Σ_j q[i+K, j]·a[M, j] over this block.
+                    TDot e00 = default, e01 = default, e02 = default, e03 = default;
+                    TDot e10 = default, e11 = default, e12 = default, e13 = default;
+                    nuint end = (nuint)Math.Min(padded, block + IInt16Dot<TDot>.BlockColumns);
+                    for (nuint j = (nuint)block; j < end; j += step)
+                    {
+                        TDot w0 = TDot.LoadWeights(ref r0, j), w1 = TDot.LoadWeights(ref r1, j);
+                        e00 = TDot.MultiplyAdd(e00, w0, ref a0, j);
+                        e01 = TDot.MultiplyAdd(e01, w0, ref a1, j);
+                        e02 = TDot.MultiplyAdd(e02, w0, ref a2, j);
+                        e03 = TDot.MultiplyAdd(e03, w0, ref a3, j);
+                        e10 = TDot.MultiplyAdd(e10, w1, ref a0, j);
+                        e11 = TDot.MultiplyAdd(e11, w1, ref a1, j);
+                        e12 = TDot.MultiplyAdd(e12, w1, ref a2, j);
+                        e13 = TDot.MultiplyAdd(e13, w1, ref a3, j);
+                    }
+                    t0 += Vector256.WidenLower(TDot.Sum4(e00, e01, e02, e03).ToVector256Unsafe());
+                    t1 += Vector256.WidenLower(TDot.Sum4(e10, e11, e12, e13).ToVector256Unsafe());
+                }
+                AddToInputs(t0, ref rowScale, i, rows, inputScales, ref y);
+                AddToInputs(t1, ref rowScale, i + 1, rows, inputScales, ref y);
+            }
+            if (i < rows)
+            {
+                ref sbyte r0 = ref Unsafe.Add(ref q, (nint)i * cols);
+                Vector256<long> t0 = Vector256<long>.Zero;
+                for (int block = 0; block < padded; block += IInt16Dot<TDot>.BlockColumns)
+                {
+                    TDot e00 = default, e01 = default, e02 = default, e03 = default;
+                    nuint end = (nuint)Math.Min(padded, block + IInt16Dot<TDot>.BlockColumns);
+                    for (nuint j = (nuint)block; j < end; j += step)
+                    {
+                        TDot w0 = TDot.LoadWeights(ref r0, j);
+                        e00 = TDot.MultiplyAdd(e00, w0, ref a0, j);
+                        e01 = TDot.MultiplyAdd(e01, w0, ref a1, j);
+                        e02 = TDot.MultiplyAdd(e02, w0, ref a2, j);
+                        e03 = TDot.MultiplyAdd(e03, w0, ref a3, j);
+                    }
+                    t0 += Vector256.WidenLower(TDot.Sum4(e00, e01, e02, e03).ToVector256Unsafe());
+                }
+                AddToInputs(t0, ref rowScale, i, rows, inputScales, ref y);
+            }
+        }
+
+        /// <summary>y[m, i] += fl(S_m)·fl(s_i·s_m) for m = 0..3 (rows of y <paramref name="rows"/> apart): the single-row kernel's operations.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AddToInputs(Vector256<long> sums, ref float rowScale, int i, int rows, Vector128<float> inputScales, ref float y)
+        {
+            Vector128<float> products = Vector128.Create((float)sums[0], (float)sums[1], (float)sums[2], (float)sums[3])
+                * (Vector128.Create(Unsafe.Add(ref rowScale, i)) * inputScales);
+            Unsafe.Add(ref y, i) += products[0];
+            Unsafe.Add(ref y, rows + i) += products[1];
+            Unsafe.Add(ref y, 2 * rows + i) += products[2];
+            Unsafe.Add(ref y, 3 * rows + i) += products[3];
         }
 
         /// <summary>a_j = round-half-to-even(x_j / s_x) for j &lt; cols; zeros in the padding [cols, a.Length).</summary>

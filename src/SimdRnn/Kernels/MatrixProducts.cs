@@ -56,14 +56,14 @@ internal static class MatrixProducts
         bool hasStart = !start.IsEmpty;
         if (w.QuantizesInputs)
         {
-            // Each input row quantized on its own (its own s_x), through the int8×int16 GEMV: a row gets the same bits
+            // Each input row quantized on its own (its own s_x), through the int8×int16 kernels: a row gets the same bits
             // alone or among others, on every path.
             if (rows == 0) return;
             Span<float> rowsOut = y.Slice(0, rows * rowCount);
             StartRows(start, accumulate, rows, rowsOut);
             if (k == 0) return;
-            for (int i = 0; i < rows; i++)
-                Gemv.MultiplyAccumulateInt8QuantizedInputUnchecked(w, firstRow, rowCount, x.Slice(i * k, k), rowsOut.Slice(i * rowCount, rowCount));
+            if (rows == 1) Gemv.MultiplyAccumulateInt8QuantizedInputUnchecked(w, firstRow, rowCount, x.Slice(0, k), rowsOut);
+            else Gemv.MultiplyAccumulateInt8QuantizedInputRowsUnchecked(w, firstRow, rowCount, x.Slice(0, rows * k), rows, rowsOut);
             return;
         }
         // The paired bf16 GEMV sums each row from zero in column order by fused multiply-adds into the row's own lane:

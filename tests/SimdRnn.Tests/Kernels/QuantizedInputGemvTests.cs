@@ -84,6 +84,31 @@ public sealed class QuantizedInputGemvTests
             }
         });
 
+    [Property(MaxTest = 100)]
+    public Property Several_input_rows_give_each_row_its_own_bits_at_every_width() =>
+        Prop.ForAll(Shapes(), Gen.Choose(0, 11).ToArbitrary(), (shape, inputRows) =>
+        {
+            // Rows of X in fours share the widened weights (RunFourInputs); a zero row in a four sends the four through
+            // the one-row path (its fallback included). Each row must get the one-row kernel's bits, at every width.
+            var (rows, cols, seed) = shape;
+            var random = new Random(seed);
+            var w = Matrix(random, rows, cols);
+            int first = random.Next(rows), count = random.Next(0, rows - first + 1);
+            float[] x = ReducedPrecisionGemvTests.Values(random, inputRows * cols), y0 = ReducedPrecisionGemvTests.Values(random, inputRows * count);
+            if (inputRows > 5 && random.Next(2) == 0) Array.Clear(x, 5 * cols, cols);
+            foreach (var width in Widths.Fitting(cols))
+            {
+                var together = (float[])y0.Clone();
+                Gemv.MultiplyAccumulateInt8QuantizedInputRowsAt(width, w, first, count, x, inputRows, together);
+                for (int m = 0; m < inputRows; m++)
+                {
+                    var alone = y0.AsSpan(m * count, count).ToArray();
+                    Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, first, count, x.AsSpan(m * cols, cols), alone);
+                    Assert.Equal(alone, together.AsSpan(m * count, count).ToArray());
+                }
+            }
+        });
+
     [Fact]
     public void Sums_beyond_int32_are_exact_across_column_blocks()
     {
@@ -100,6 +125,10 @@ public sealed class QuantizedInputGemvTests
             var y = new float[rows];
             Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, 0, rows, x, y);
             foreach (float v in y) Assert.True(Math.Abs(v - expected) <= 4 * UnitRoundoff32 * Math.Abs(expected), $"{width}: {v:R} vs {expected:R}");
+            // Four input rows at once (the shared-widening kernel) sum across the blocks as exactly.
+            var four = new float[4 * rows];
+            Gemv.MultiplyAccumulateInt8QuantizedInputRowsAt(width, w, 0, rows, [.. x, .. x, .. x, .. x], 4, four);
+            foreach (float v in four) Assert.Equal(y[0], v);
         }
     }
 

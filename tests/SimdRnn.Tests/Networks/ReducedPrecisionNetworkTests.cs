@@ -202,6 +202,7 @@ public class ReducedPrecisionNetworkTests
 
     [Theory]
     [MemberData(nameof(ReducedFormats))]
+    [InlineData(WeightPrecision.Int8WithInt16Activations)]
     public void A_trainer_of_a_reduced_network_trains_the_fp32_master(WeightPrecision precision)
     {
         var spec = new RecurrentSpec(CellKind.Lstm, 3, 5) { ReadoutSize = 1, ReadoutActivation = ReadoutActivation.Sigmoid };
@@ -379,6 +380,7 @@ public class ReducedPrecisionNetworkTests
     [InlineData(WeightPrecision.Float32)]
     [InlineData(WeightPrecision.BFloat16)]
     [InlineData(WeightPrecision.Int8)]
+    [InlineData(WeightPrecision.Int8WithInt16Activations)]
     public void Steps_and_sequences_allocate_nothing(WeightPrecision precision)
     {
         foreach (var (cell, lbr) in new[] { (CellKind.Rnn, true), (CellKind.Gru, true), (CellKind.Gru, false), (CellKind.Lstm, true) })

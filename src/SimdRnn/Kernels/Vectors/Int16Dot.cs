@@ -24,11 +24,20 @@ internal interface IInt16Dot<TSelf> where TSelf : struct, IInt16Dot<TSelf>
     const int BlockColumns = 512;
 
     /// <summary>
-    /// <c>acc + Σ pairs w·a</c> over <see cref="Count"/> columns: the weights sign-extended from bytes, times the
-    /// activations. (By value: an accumulator written through a reference to this struct was kept in memory by the JIT,
-    /// a store and a reload per step.)
+    /// <see cref="Count"/> int8 weights from <c>w + offset</c> sign-extended to int16 lanes, held in this struct's bits
+    /// (so one widening can feed several <see cref="MultiplyAdd"/>s).
     /// </summary>
-    static abstract TSelf Accumulate(TSelf acc, ref sbyte w, nuint offset, ref short a);
+    static abstract TSelf LoadWeights(ref sbyte w, nuint offset);
+
+    /// <summary>
+    /// <c>acc + Σ pairs weights·a</c>: the widened <paramref name="weights"/> (<see cref="LoadWeights"/>) times the
+    /// <see cref="Count"/> activations at <c>a + offset</c>, adjacent pairs summed into int32 lanes. (By value: an
+    /// accumulator written through a reference to this struct was kept in memory by the JIT, a store and a reload per step.)
+    /// </summary>
+    static abstract TSelf MultiplyAdd(TSelf acc, TSelf weights, ref short a, nuint offset);
+
+    /// <summary><c>acc + Σ pairs w·a</c> over <see cref="Count"/> columns from <c>offset</c>.</summary>
+    static virtual TSelf Accumulate(TSelf acc, ref sbyte w, nuint offset, ref short a) => TSelf.MultiplyAdd(acc, TSelf.LoadWeights(ref w, offset), ref a, offset);
 
     /// <summary>The sum of the lanes (exact: it is at most one block's sum).</summary>
     static abstract int Sum(TSelf acc);
@@ -44,6 +53,26 @@ internal interface IInt16Dot<TSelf> where TSelf : struct, IInt16Dot<TSelf>
     static abstract void Quantize(ref float x, nuint offset, float scale, ref short a);
 }
 
+/// <summary>A kernel call run at the int16 width of a float width (<see cref="Int16DotWidth.Run{TVector, TCall}"/>).</summary>
+internal interface IInt16DotCall
+{
+    void Run<TDot>() where TDot : struct, IInt16Dot<TDot>;
+}
+
+/// <summary>The int16 width of each float width: the same bits, twice the lanes.</summary>
+internal static class Int16DotWidth
+{
+    /// <summary>Runs <paramref name="call"/> at the int16 width of <typeparamref name="TVector"/> (a JIT-time choice).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run<TVector, TCall>(ref TCall call) where TVector : struct, IFloatVector<TVector> where TCall : IInt16DotCall, allows ref struct
+    {
+        if (typeof(TVector) == typeof(Float512) || (typeof(TVector) == typeof(FloatVector) && FloatVector.Count == 16)) call.Run<Int16Dot512>();
+        else if (typeof(TVector) == typeof(FloatVector) && FloatVector.Count == 8) call.Run<Int16Dot256>();
+        else if (typeof(TVector) == typeof(FloatVector) || typeof(TVector) == typeof(Float128)) call.Run<Int16Dot128>();
+        else call.Run<Int16DotScalar>();
+    }
+}
+
 /// <summary>The 512-bit width: 32 int16 lanes (<c>vpmovsxbw</c> + <c>vpmaddwd</c>, AVX-512 BW).</summary>
 internal readonly struct Int16Dot512(Vector512<int> value) : IInt16Dot<Int16Dot512>
 {
@@ -52,12 +81,17 @@ internal readonly struct Int16Dot512(Vector512<int> value) : IInt16Dot<Int16Dot5
     public static int Count => Vector512<short>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Int16Dot512 Accumulate(Int16Dot512 acc, ref sbyte w, nuint offset, ref short a)
+    public static Int16Dot512 LoadWeights(ref sbyte w, nuint offset)
     {
         Vector256<sbyte> bytes = Vector256.LoadUnsafe(ref w, offset);
-        Vector512<short> x = Vector512.LoadUnsafe(ref a, offset);
-        if (Avx512BW.IsSupported) return new(acc._value + Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(bytes), x));
-        Vector512<short> wide = Vector512.WidenLower(bytes.ToVector512Unsafe());
+        return new((Avx512BW.IsSupported ? Avx512BW.ConvertToVector512Int16(bytes) : Vector512.WidenLower(bytes.ToVector512Unsafe())).AsInt32());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Int16Dot512 MultiplyAdd(Int16Dot512 acc, Int16Dot512 weights, ref short a, nuint offset)
+    {
+        Vector512<short> x = Vector512.LoadUnsafe(ref a, offset), wide = weights._value.AsInt16();
+        if (Avx512BW.IsSupported) return new(acc._value + Avx512BW.MultiplyAddAdjacent(wide, x));
         return new(acc._value + Vector512.WidenLower(wide) * Vector512.WidenLower(x) + Vector512.WidenUpper(wide) * Vector512.WidenUpper(x));
     }
 
@@ -87,12 +121,17 @@ internal readonly struct Int16Dot256(Vector256<int> value) : IInt16Dot<Int16Dot2
     public static int Count => Vector256<short>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Int16Dot256 Accumulate(Int16Dot256 acc, ref sbyte w, nuint offset, ref short a)
+    public static Int16Dot256 LoadWeights(ref sbyte w, nuint offset)
     {
         Vector128<sbyte> bytes = Vector128.LoadUnsafe(ref w, offset);
-        Vector256<short> x = Vector256.LoadUnsafe(ref a, offset);
-        if (Avx2.IsSupported) return new(acc._value + Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(bytes), x));
-        Vector256<short> wide = Vector256.WidenLower(bytes.ToVector256Unsafe());
+        return new((Avx2.IsSupported ? Avx2.ConvertToVector256Int16(bytes) : Vector256.WidenLower(bytes.ToVector256Unsafe())).AsInt32());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Int16Dot256 MultiplyAdd(Int16Dot256 acc, Int16Dot256 weights, ref short a, nuint offset)
+    {
+        Vector256<short> x = Vector256.LoadUnsafe(ref a, offset), wide = weights._value.AsInt16();
+        if (Avx2.IsSupported) return new(acc._value + Avx2.MultiplyAddAdjacent(wide, x));
         return new(acc._value + Vector256.WidenLower(wide) * Vector256.WidenLower(x) + Vector256.WidenUpper(wide) * Vector256.WidenUpper(x));
     }
 
@@ -130,21 +169,23 @@ internal readonly struct Int16Dot128(Vector128<int> value) : IInt16Dot<Int16Dot1
     public static int Count => Vector128<short>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Int16Dot128 Accumulate(Int16Dot128 acc, ref sbyte w, nuint offset, ref short a)
+    public static Int16Dot128 LoadWeights(ref sbyte w, nuint offset)
     {
-        Vector128<int> sum = acc._value;
         long raw = Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref w, offset)));
         Vector128<sbyte> bytes = Vector128.CreateScalarUnsafe(raw).AsSByte();
-        Vector128<short> x = Vector128.LoadUnsafe(ref a, offset);
-        if (Sse41.IsSupported) return new(sum + Sse2.MultiplyAddAdjacent(Sse41.ConvertToVector128Int16(bytes), x));
+        if (Sse41.IsSupported) return new(Sse41.ConvertToVector128Int16(bytes).AsInt32());
+        if (AdvSimd.IsSupported) return new(AdvSimd.SignExtendWideningLower(bytes.GetLower()).AsInt32());
+        return new(Vector128.WidenLower(bytes).AsInt32());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Int16Dot128 MultiplyAdd(Int16Dot128 acc, Int16Dot128 weights, ref short a, nuint offset)
+    {
+        Vector128<short> x = Vector128.LoadUnsafe(ref a, offset), wide = weights._value.AsInt16();
+        if (Sse2.IsSupported) return new(acc._value + Sse2.MultiplyAddAdjacent(wide, x));
         if (AdvSimd.IsSupported)
-        {
-            Vector128<short> wide = AdvSimd.SignExtendWideningLower(bytes.GetLower());
-            sum = AdvSimd.MultiplyWideningLowerAndAdd(sum, wide.GetLower(), x.GetLower());
-            return new(AdvSimd.MultiplyWideningUpperAndAdd(sum, wide, x));
-        }
-        Vector128<short> widened = Vector128.WidenLower(bytes);
-        return new(sum + Vector128.WidenLower(widened) * Vector128.WidenLower(x) + Vector128.WidenUpper(widened) * Vector128.WidenUpper(x));
+            return new(AdvSimd.MultiplyWideningUpperAndAdd(AdvSimd.MultiplyWideningLowerAndAdd(acc._value, wide.GetLower(), x.GetLower()), wide, x));
+        return new(acc._value + Vector128.WidenLower(wide) * Vector128.WidenLower(x) + Vector128.WidenUpper(wide) * Vector128.WidenUpper(x));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -168,8 +209,11 @@ internal readonly struct Int16DotScalar(int value) : IInt16Dot<Int16DotScalar>
     public static int Count => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Int16DotScalar Accumulate(Int16DotScalar acc, ref sbyte w, nuint offset, ref short a) =>
-        new(acc._value + Unsafe.Add(ref w, offset) * Unsafe.Add(ref a, offset));
+    public static Int16DotScalar LoadWeights(ref sbyte w, nuint offset) => new(Unsafe.Add(ref w, offset));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Int16DotScalar MultiplyAdd(Int16DotScalar acc, Int16DotScalar weights, ref short a, nuint offset) =>
+        new(acc._value + weights._value * Unsafe.Add(ref a, offset));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Sum(Int16DotScalar acc) => acc._value;
