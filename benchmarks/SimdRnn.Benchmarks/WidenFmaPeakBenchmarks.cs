@@ -190,6 +190,65 @@ public class WidenFmaPeakBenchmarks
     [MethodImpl(MethodImplOptions.NoInlining)]
     public int Int8TimesInt16() => Bits == 512 ? Int8Int16_512(_int8, _int16) : Int8Int16_256(_int8, _int16);
 
+    /// <summary>
+    /// The same with each widened vector of weights used by four activation vectors (the multi-row kernel's inner loop:
+    /// two weight rows × four inputs): four times the multiply-adds per weight, so <c>FlopCount</c> is 4·2·MACs.
+    /// </summary>
+    [Benchmark]
+    [FlopCount(4 * 2 * Macs)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public int Int8TimesInt16FourInputs() => Bits == 512 ? Int8Int16Four_512(_int8, _int16) : Int8Int16Four_256(_int8, _int16);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Int8Int16Four_512(sbyte[] w, short[] activations)
+    {
+        ref sbyte r = ref Aligned(w);
+        ref short x = ref Aligned(activations);
+        Vector512<short> x0 = Vector512.LoadUnsafe(ref x, 0), x1 = Vector512.LoadUnsafe(ref x, 32);
+        Vector512<short> x2 = Vector512.LoadUnsafe(ref x, 16), x3 = Vector512.LoadUnsafe(ref x, 8);
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights; i += 64)
+            {
+                Vector512<short> w0 = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i));
+                Vector512<short> w1 = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref r, i + 32));
+                a0 += Avx512BW.MultiplyAddAdjacent(w0, x0);
+                a1 += Avx512BW.MultiplyAddAdjacent(w0, x1);
+                a2 += Avx512BW.MultiplyAddAdjacent(w0, x2);
+                a3 += Avx512BW.MultiplyAddAdjacent(w0, x3);
+                a4 += Avx512BW.MultiplyAddAdjacent(w1, x0);
+                a5 += Avx512BW.MultiplyAddAdjacent(w1, x1);
+                a6 += Avx512BW.MultiplyAddAdjacent(w1, x2);
+                a7 += Avx512BW.MultiplyAddAdjacent(w1, x3);
+            }
+        return Vector512.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Int8Int16Four_256(sbyte[] w, short[] activations)
+    {
+        ref sbyte r = ref Aligned(w);
+        ref short x = ref Aligned(activations);
+        Vector256<short> x0 = Vector256.LoadUnsafe(ref x, 0), x1 = Vector256.LoadUnsafe(ref x, 16);
+        Vector256<short> x2 = Vector256.LoadUnsafe(ref x, 32), x3 = Vector256.LoadUnsafe(ref x, 48);
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int pass = 0; pass < Passes; pass++)
+            for (nuint i = 0; i < Weights; i += 32)
+            {
+                Vector256<short> w0 = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i));
+                Vector256<short> w1 = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref r, i + 16));
+                a0 += Avx2.MultiplyAddAdjacent(w0, x0);
+                a1 += Avx2.MultiplyAddAdjacent(w0, x1);
+                a2 += Avx2.MultiplyAddAdjacent(w0, x2);
+                a3 += Avx2.MultiplyAddAdjacent(w0, x3);
+                a4 += Avx2.MultiplyAddAdjacent(w1, x0);
+                a5 += Avx2.MultiplyAddAdjacent(w1, x1);
+                a6 += Avx2.MultiplyAddAdjacent(w1, x2);
+                a7 += Avx2.MultiplyAddAdjacent(w1, x3);
+            }
+        return Vector256.Sum(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int Int8Int16_512(sbyte[] w, short[] activations)
     {
