@@ -2,8 +2,9 @@ namespace SimdRnn.Networks;
 
 /// <summary>
 /// How a <see cref="RecurrentNetwork"/> stores the recurrent weight matrices it runs on (every <c>weight_ih_l*</c> and
-/// <c>weight_hh_l*</c>, incl. <c>_reverse</c>); see <see cref="RecurrentNetwork.WithWeightFormat"/>. Biases, the
-/// readout, activations and all arithmetic stay float32 in every format, and the fp32 master parameters
+/// <c>weight_hh_l*</c>, incl. <c>_reverse</c>); see <see cref="RecurrentNetwork.WithWeightFormat"/>. Biases and the
+/// readout stay float32 in every format, activations and arithmetic too except in
+/// <see cref="Int8WithInt16Activations"/>'s integer products, and the fp32 master parameters
 /// (<see cref="RecurrentNetwork.Parameters"/>) are kept unchanged.
 /// </summary>
 public enum WeightPrecision
