@@ -13,7 +13,7 @@ public class BatchParallelTests
     public Property Parallel_runs_give_the_bits_of_serial_runs() =>
         Prop.ForAll(RecurrentCase.Arbitrary(maxSize: 48, maxSteps: 6, maxBatch: 9), 
             (from t in Gen.Choose(2, 4) from seed in Gen.Choose(0, int.MaxValue) select (Threads: t, LengthSeed: seed)).ToArbitrary(),
-            Gen.Elements(WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8).ToArbitrary(), (c, draw, precision) =>
+            Gen.Elements(WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8, WeightPrecision.Int8WithInt16Activations).ToArbitrary(), (c, draw, precision) =>
         {
             int threads = draw.Threads, lengthSeed = draw.LengthSeed;
             var spec = c.Spec;

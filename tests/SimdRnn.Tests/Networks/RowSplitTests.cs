@@ -69,6 +69,7 @@ public class RowSplitTests
     [Theory]
     [InlineData(WeightPrecision.BFloat16)]
     [InlineData(WeightPrecision.Int8)]
+    [InlineData(WeightPrecision.Int8WithInt16Activations)]
     public void Split_steps_of_reduced_precision_weights_are_bit_identical_to_one_worker(WeightPrecision precision)
     {
         // Each worker's slice keeps the stored bf16 words / int8 rows and scales, so it runs the same weights and the
