@@ -36,6 +36,7 @@ internal sealed class AlignedBuffer<T> where T : unmanaged
         // next boundary is a whole number of elements.
         _offset = (int)((Alignment - address % Alignment) % Alignment) / size;
         Length = length;
+        Slack = slack;
     }
 
     /// <summary>Allocates an aligned copy of <paramref name="values"/>.</summary>
@@ -43,6 +44,9 @@ internal sealed class AlignedBuffer<T> where T : unmanaged
         : this(values.Length) => values.CopyTo(Span);
 
     public int Length { get; }
+
+    /// <summary>The elements allocated after <see cref="Length"/> that references past <see cref="Span"/> may read (at least).</summary>
+    public int Slack { get; }
 
     public Span<T> Span => _array.AsSpan(_offset, Length);
 }

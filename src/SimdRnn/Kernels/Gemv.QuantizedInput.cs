@@ -157,21 +157,24 @@ public static partial class Gemv
 
     /// <summary>
     /// The int8×int16 GEMV, written once for every width: x quantized into a zero-padded, 64-byte-aligned int16 copy
-    /// (on the stack up to <see cref="StackColumns"/> columns), then four rows per pass sharing each activation vector,
+    /// (on the stack up to <see cref="StackShorts"/> int16 values in all), then four rows per pass sharing each activation vector,
     /// each row's products summed exactly in int32 lanes, folded into an int64 sum every
     /// <see cref="IInt16Dot{TSelf}.BlockColumns"/> columns, converted to float once and scaled once.
     /// </summary>
     internal static class Int8QuantizedInputKernel<TDot> where TDot : struct, IInt16Dot<TDot>
     {
-        /// <summary>The most columns whose int16 copy goes on the stack (8 KiB); wider inputs rent it from the shared pool.</summary>
-        private const int StackColumns = 4096;
+        /// <summary>
+        /// The most int16 values a call's copy keeps on the stack (32 KiB: 16384 columns of one input, 4096 of four);
+        /// wider inputs rent it from the shared pool (no allocation once the pool holds an array of that size).
+        /// </summary>
+        private const int StackShorts = 16384;
 
         public static unsafe void Run(ref sbyte q, ReadOnlySpan<float> rowScales, int rows, int cols, ReadOnlySpan<float> x, float inputScale, Span<float> y)
         {
             int count = TDot.Count;
             int padded = (cols + count - 1) / count * count;
             short[]? rented = null;
-            Span<short> raw = padded <= StackColumns ? stackalloc short[padded + 32] : (rented = ArrayPool<short>.Shared.Rent(padded + 32));
+            Span<short> raw = padded <= StackShorts ? stackalloc short[padded + 32] : (rented = ArrayPool<short>.Shared.Rent(padded + 32));
             // The first 64-byte boundary in the buffer (a stack address does not move; a rented array only risks alignment).
             int skip = (int)((64 - (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(raw)) % 64) % 64) / sizeof(short);
             Span<short> a = raw.Slice(skip, padded);
@@ -190,7 +193,7 @@ public static partial class Gemv
             int count = TDot.Count;
             int padded = (cols + count - 1) / count * count;
             short[]? rented = null;
-            Span<short> raw = 4 * padded <= StackColumns ? stackalloc short[4 * padded + 32] : (rented = ArrayPool<short>.Shared.Rent(4 * padded + 32));
+            Span<short> raw = 4 * padded <= StackShorts ? stackalloc short[4 * padded + 32] : (rented = ArrayPool<short>.Shared.Rent(4 * padded + 32));
             int skip = (int)((64 - (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(raw)) % 64) % 64) / sizeof(short);
             Span<short> a = raw.Slice(skip, 4 * padded);
             for (int m = 0; m < 4; m++) Quantize(x.Slice(m * cols, cols), inputScales[m], a.Slice(m * padded, padded), cols);

@@ -16,7 +16,10 @@ internal static class MatrixProducts
     /// product); more rows as X·(Wᵀ) on the fp32 broadcast GEMM kernel over the effective weights' transposed copy.
     /// <paramref name="oneRowOnGemm"/> sends one row to the GEMM kernel too, so that it gets the bits it would get among
     /// other rows (a batch-parallel part of one stream matches the serial batch); a bf16 row that overwrites Y keeps the
-    /// GEMV, whose bits are the GEMM's (see <see cref="MultiplyRows"/>).
+    /// GEMV, whose bits are the GEMM's (see <see cref="MultiplyRows"/>). A matrix that quantizes its inputs
+    /// (<see cref="PackedMatrix.QuantizesInputs"/>) runs every product on the int8×int16 kernels instead, whose rows get
+    /// the same bits whatever the row count, so <paramref name="oneRowOnGemm"/> and <paramref name="usePanels"/> do not
+    /// apply to it.
     /// </summary>
     public static void Multiply(PackedMatrix w, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate, bool oneRowOnGemm = false,
         bool usePanels = false) =>

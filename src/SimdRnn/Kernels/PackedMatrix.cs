@@ -38,7 +38,9 @@ internal enum WeightFormat
 /// <c>X·(Wᵀ)</c> on the kernel that broadcasts X and streams whole vectors of Wᵀ, 15–70% faster here than the
 /// dot-product form over W's rows (docs/benchmarks.md), and they reuse each weight across rows, so they are not bound
 /// by its size. A block of W's rows with more than one input row (<see cref="MatrixProducts.MultiplyRows"/>) is a block
-/// of columns of the same transposed copy, on the same kernel.
+/// of columns of the same transposed copy, on the same kernel. An int8 matrix with <see cref="QuantizesInputs"/> is the
+/// exception: every product, one row or many, runs the int8×int16 integer kernels over the stored bytes, and it never
+/// gets a float copy.
 /// </para>
 /// <para>
 /// The fp32 copies are made on first use, lock-free: concurrent first users may each build one, one wins the
@@ -175,6 +177,8 @@ internal sealed class PackedMatrix
     public PackedMatrix WithQuantizedInputs()
     {
         if (Format != WeightFormat.Int8 || _int8 is null) throw new InvalidOperationException("Only int8 matrices quantize their inputs.");
+        // The integer kernels read rows in whole vectors past their end: every int8 buffer is allocated with this slack.
+        if (_int8.Slack < Gemv.Int8ReadSlack) throw new InvalidOperationException("The int8 elements lack the kernels' read slack.");
         return QuantizesInputs ? this : new PackedMatrix(Format, Rows, Cols, null, null, _int8, _scales, quantizesInputs: true);
     }
 

@@ -166,7 +166,10 @@ public sealed class RecurrentNetwork
     /// weights, which is where the smaller format pays (those products are bound by memory); products over several rows
     /// (the input projection of a whole sequence, batches) use the same effective weights as float32 copies made on
     /// first use. Every path computes with the effective weights, so results differ from the fp32 network's only by
-    /// the weight rounding (docs/accuracy.md), and from one path to another only by float32 rounding.
+    /// the weight rounding (docs/accuracy.md), and from one path to another only by float32 rounding. The int8 format
+    /// with int16 activations is the exception: it makes no float copy, every product on every path runs the integer
+    /// kernels, so every path (and every vector width) gives the same bits, and it differs from fp32 by the weight and
+    /// the activation rounding.
     /// </summary>
     /// <remarks>
     /// Inference only: a <see cref="Training.RecurrentTrainer"/> built from the returned network trains the fp32 master
@@ -179,8 +182,9 @@ public sealed class RecurrentNetwork
     /// <returns>The network using <paramref name="precision"/> (this network if it already does).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="precision"/> is not a defined value.</exception>
     /// <exception cref="ArgumentException">
-    /// <paramref name="precision"/> is <see cref="Networks.WeightPrecision.Int8"/> and a weight matrix holds NaN or ±∞;
-    /// the message names the tensor, row and column.
+    /// <paramref name="precision"/> is <see cref="Networks.WeightPrecision.Int8"/> or
+    /// <see cref="Networks.WeightPrecision.Int8WithInt16Activations"/> and a weight matrix holds NaN or ±∞; the message
+    /// names the tensor, row and column.
     /// </exception>
     public RecurrentNetwork WithWeightFormat(WeightPrecision precision)
     {

@@ -36,8 +36,8 @@ public enum WeightPrecision
     /// afresh before each product: <c>s_x = max_j |x_j| / 32767</c> (in float32),
     /// <c>a_j = round-half-to-even(x_j / s_x)</c> (in [−32767, 32767]); row r of the product is
     /// <c>(Σ_j q_rj·a_j) · (s_r·s_x)</c>, the integer sum exact, converted to float32 once. A vector whose s_x is not a
-    /// normal float32 (all zeros, tiny, or holding NaN or ±∞) is not quantized: its product is <see cref="Int8"/>'s,
-    /// so non-finite values propagate. Biases, the readout and all other arithmetic are float32. The same bytes as
+    /// normal float32 (all zeros, tiny, or holding NaN or ±∞) is not quantized: its product is the int8
+    /// kernel's with float activations (<see cref="Int8"/>'s one-row product), so non-finite values propagate. Biases, the readout and all other arithmetic are float32. The same bytes as
     /// <see cref="Int8"/>, but integer products need no conversion of the weights to float (docs/benchmarks.md: faster
     /// than fp32 and <see cref="Int8"/> from one stream; slower on batches, where every row is its own product).
     /// Inference only, like the other reduced formats.
