@@ -21,26 +21,6 @@ public static partial class Gemv
     internal const int Int8ReadSlack = 64;
 
     /// <summary>
-    /// <c>y[i] += fl(S_i) · fl(s_i · s_x)</c> for the rows [first, first + count) of an int8 matrix with
-    /// <see cref="PackedMatrix.QuantizesInputs"/>: x is quantized once per call, <c>s_x = fl(max_j |x_j| / 32767)</c>,
-    /// <c>a_j = round-half-to-even(fl(x_j / s_x))</c> (|a_j| ≤ 32767), and <c>S_i = Σ_j q[i,j]·a_j</c> is summed exactly
-    /// in integers (so every width gives the same bits). When <c>s_x</c> is not a normal float — x is all zeros, tiny,
-    /// or holds NaN or ±∞ — x is not quantized: the product is <see cref="MultiplyAccumulateInt8"/>'s (float
-    /// activations), so non-finite inputs propagate as they do in the <see cref="WeightFormat.Int8"/> format.
-    /// Arguments are assumed valid: x holds W.Cols floats, y <paramref name="rowCount"/>.
-    /// </summary>
-    internal static void MultiplyAccumulateInt8QuantizedInputUnchecked(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Span<float> y) =>
-        MultiplyAccumulateInt8QuantizedInputAt(VectorWidth.For(w.Cols), w, firstRow, rowCount, x, y);
-
-    /// <summary><see cref="MultiplyAccumulateInt8QuantizedInputUnchecked"/> at <paramref name="width"/> (whose float lanes must fit a row).</summary>
-    internal static void MultiplyAccumulateInt8QuantizedInputAt(Width width, PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Span<float> y)
-    {
-        if (rowCount == 0 || w.Cols == 0) return;
-        var call = new QuantizedInputCall(w, firstRow, rowCount, x, y);
-        VectorWidth.Run(width, ref call);
-    }
-
-    /// <summary>
     /// The quantization scale <c>s_x = fl(max_j |x_j| / 32767)</c> (NaN if x holds a NaN, ∞ if it holds ±∞ and no NaN):
     /// the max at <typeparamref name="TVector"/>'s width (exact at every width: a max does not round).
     /// </summary>
@@ -68,27 +48,23 @@ public static partial class Gemv
 
     /// <summary>
     /// Y[rows × count] += each row of X[rows × W.Cols] times rows [first, first + count) of an int8 matrix with
-    /// <see cref="PackedMatrix.QuantizesInputs"/>: every row of X quantized on its own, so each row of Y gets the bits
-    /// <see cref="MultiplyAccumulateInt8QuantizedInputUnchecked"/> gives it alone. Four rows of X at a time share each
-    /// widened vector of weights (the widening, not the multiply-add, bounds the one-row kernel on AVX-512 here).
+    /// <see cref="PackedMatrix.QuantizesInputs"/>, row m of Y: <c>y[m, i] += fl(S_mi) · fl(s_i · s_m)</c>. Each row x of X
+    /// is quantized on its own, <c>s = fl(max_j |x_j| / 32767)</c>, <c>a_j = round-half-to-even(fl(x_j / s))</c>
+    /// (|a_j| ≤ 32767), and <c>S_mi = Σ_j q[i,j]·a_j</c> is summed exactly in integers: every width, and every row
+    /// count, gives a row the same bits. When a row's s is not a normal float — the row is all zeros, tiny, or holds NaN
+    /// or ±∞ — it is not quantized: its product is <see cref="MultiplyAccumulateInt8"/>'s (float activations), so
+    /// non-finite inputs propagate. Four rows of X at a time share each widened vector of weights (the widening, not the
+    /// multiply-add, bounds the one-row kernel on AVX-512 here). Arguments are assumed valid.
     /// </summary>
-    internal static void MultiplyAccumulateInt8QuantizedInputRowsUnchecked(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y) =>
-        MultiplyAccumulateInt8QuantizedInputRowsAt(VectorWidth.For(w.Cols), w, firstRow, rowCount, x, rows, y);
+    internal static void MultiplyAccumulateInt8QuantizedInputUnchecked(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y) =>
+        MultiplyAccumulateInt8QuantizedInputAt(VectorWidth.For(w.Cols), w, firstRow, rowCount, x, rows, y);
 
-    /// <summary><see cref="MultiplyAccumulateInt8QuantizedInputRowsUnchecked"/> at <paramref name="width"/> (whose float lanes must fit a row).</summary>
-    internal static void MultiplyAccumulateInt8QuantizedInputRowsAt(Width width, PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y)
+    /// <summary><see cref="MultiplyAccumulateInt8QuantizedInputUnchecked"/> at <paramref name="width"/> (whose float lanes must fit a row).</summary>
+    internal static void MultiplyAccumulateInt8QuantizedInputAt(Width width, PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y)
     {
         if (rowCount == 0 || w.Cols == 0 || rows == 0) return;
         var call = new QuantizedRowsCall(w, firstRow, rowCount, x, rows, y);
         VectorWidth.Run(width, ref call);
-    }
-
-    private readonly ref struct QuantizedInputCall(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Span<float> y) : IWidthCall
-    {
-        private readonly ReadOnlySpan<float> _x = x;
-        private readonly Span<float> _y = y;
-
-        public void Run<TVector>() where TVector : struct, IFloatVector<TVector> => OneRow<TVector>(w, firstRow, rowCount, _x, _y);
     }
 
     private readonly ref struct QuantizedRowsCall(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y) : IWidthCall
@@ -112,18 +88,22 @@ public static partial class Gemv
                 }
                 else
                 {
-                    for (int r = 0; r < 4; r++) OneRow<TVector>(w, firstRow, rowCount, x4.Slice(r * k, k), y4.Slice(r * rowCount, rowCount));
+                    for (int r = 0; r < 4; r++) OneRow<TVector>(w, firstRow, rowCount, x4.Slice(r * k, k), scales[r], y4.Slice(r * rowCount, rowCount));
                 }
             }
-            for (; m < rows; m++) OneRow<TVector>(w, firstRow, rowCount, _x.Slice(m * k, k), _y.Slice(m * rowCount, rowCount));
+            for (; m < rows; m++)
+            {
+                ReadOnlySpan<float> x1 = _x.Slice(m * k, k);
+                OneRow<TVector>(w, firstRow, rowCount, x1, InputScale<TVector>(x1), _y.Slice(m * rowCount, rowCount));
+            }
         }
     }
 
-    /// <summary>One row of X: quantized and multiplied, or (a scale that is not normal) the int8 format's float product.</summary>
-    private static void OneRow<TVector>(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Span<float> y) where TVector : struct, IFloatVector<TVector>
+    /// <summary>One row of X with its <paramref name="scale"/>: quantized and multiplied, or (a scale that is not normal) the int8 kernel's float product.</summary>
+    private static void OneRow<TVector>(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, float scale, Span<float> y)
+        where TVector : struct, IFloatVector<TVector>
     {
         int k = w.Cols;
-        float scale = InputScale<TVector>(x);
         ReadOnlySpan<float> rowScales = w.RowScales.Slice(firstRow, rowCount);
         if (!float.IsNormal(scale))
         {
@@ -169,15 +149,22 @@ public static partial class Gemv
         /// </summary>
         private const int StackShorts = 16384;
 
-        public static unsafe void Run(ref sbyte q, ReadOnlySpan<float> rowScales, int rows, int cols, ReadOnlySpan<float> x, float inputScale, Span<float> y)
+        /// <summary>
+        /// <paramref name="length"/> values of <paramref name="raw"/> (≥ length + 31 long) from its first 64-byte boundary
+        /// (a stack address does not move; a rented array, which might, only risks the alignment).
+        /// </summary>
+        private static unsafe Span<short> Aligned(Span<short> raw, int length)
+        {
+            int skip = (int)((64 - (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(raw)) % 64) % 64) / sizeof(short);
+            return raw.Slice(skip, length);
+        }
+
+        public static void Run(ref sbyte q, ReadOnlySpan<float> rowScales, int rows, int cols, ReadOnlySpan<float> x, float inputScale, Span<float> y)
         {
             int count = TDot.Count;
             int padded = (cols + count - 1) / count * count;
             short[]? rented = null;
-            Span<short> raw = padded <= StackShorts ? stackalloc short[padded + 32] : (rented = ArrayPool<short>.Shared.Rent(padded + 32));
-            // The first 64-byte boundary in the buffer (a stack address does not move; a rented array only risks alignment).
-            int skip = (int)((64 - (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(raw)) % 64) % 64) / sizeof(short);
-            Span<short> a = raw.Slice(skip, padded);
+            Span<short> a = Aligned(padded <= StackShorts ? stackalloc short[padded + 32] : (rented = ArrayPool<short>.Shared.Rent(padded + 32)), padded);
             Quantize(x, inputScale, a, cols);
             MultiplyAccumulate(ref q, ref MemoryMarshal.GetReference(rowScales), rows, cols, ref MemoryMarshal.GetReference(a), padded, inputScale,
                 ref MemoryMarshal.GetReference(y));
@@ -188,14 +175,12 @@ public static partial class Gemv
         /// Y[4 × rows] += the four rows of X [4 × cols], each quantized with its own (normal) scale in
         /// <paramref name="inputScales"/>: each element the bits <see cref="Run"/> gives it.
         /// </summary>
-        public static unsafe void RunFourInputs(ref sbyte q, ReadOnlySpan<float> rowScales, int rows, int cols, ReadOnlySpan<float> x, Vector128<float> inputScales, Span<float> y)
+        public static void RunFourInputs(ref sbyte q, ReadOnlySpan<float> rowScales, int rows, int cols, ReadOnlySpan<float> x, Vector128<float> inputScales, Span<float> y)
         {
             int count = TDot.Count;
             int padded = (cols + count - 1) / count * count;
             short[]? rented = null;
-            Span<short> raw = 4 * padded <= StackShorts ? stackalloc short[4 * padded + 32] : (rented = ArrayPool<short>.Shared.Rent(4 * padded + 32));
-            int skip = (int)((64 - (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(raw)) % 64) % 64) / sizeof(short);
-            Span<short> a = raw.Slice(skip, 4 * padded);
+            Span<short> a = Aligned(4 * padded <= StackShorts ? stackalloc short[4 * padded + 32] : (rented = ArrayPool<short>.Shared.Rent(4 * padded + 32)), 4 * padded);
             for (int m = 0; m < 4; m++) Quantize(x.Slice(m * cols, cols), inputScales[m], a.Slice(m * padded, padded), cols);
             MultiplyAccumulateFour(ref q, ref MemoryMarshal.GetReference(rowScales), rows, cols, ref MemoryMarshal.GetReference(a), padded, inputScales,
                 ref MemoryMarshal.GetReference(y));

@@ -65,8 +65,7 @@ internal static class MatrixProducts
             Span<float> rowsOut = y.Slice(0, rows * rowCount);
             StartRows(start, accumulate, rows, rowsOut);
             if (k == 0) return;
-            if (rows == 1) Gemv.MultiplyAccumulateInt8QuantizedInputUnchecked(w, firstRow, rowCount, x.Slice(0, k), rowsOut);
-            else Gemv.MultiplyAccumulateInt8QuantizedInputRowsUnchecked(w, firstRow, rowCount, x.Slice(0, rows * k), rows, rowsOut);
+            Gemv.MultiplyAccumulateInt8QuantizedInputUnchecked(w, firstRow, rowCount, x.Slice(0, rows * k), rows, rowsOut);
             return;
         }
         // The paired bf16 GEMV sums each row from zero in column order by fused multiply-adds into the row's own lane:

@@ -8,7 +8,7 @@ using SimdRnn.Tests.Support;
 namespace SimdRnn.Tests.Kernels;
 
 /// <summary>
-/// The int8×int16 GEMV (<c>Gemv.MultiplyAccumulateInt8QuantizedInput*</c>, the <c>Int8WithInt16Activations</c> format's
+/// The int8×int16 GEMV (<c>Gemv.MultiplyAccumulateInt8QuantizedInput</c>, the <c>Int8WithInt16Activations</c> format's
 /// W_hh products) at every width, against a reference written here that applies the recipe independently: s_x as the
 /// float32 quotient of max|x| by 32767, a_j as the float32 quotient x_j / s_x rounded half to even, the integer sum
 /// Σ q·a in 64-bit integers, and the row's result in double.
@@ -74,7 +74,7 @@ public sealed class QuantizedInputGemvTests
             foreach (var width in Widths.Fitting(cols))
             {
                 var y = (float[])y0.Clone();
-                Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, first, count, x, y);
+                Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, first, count, x, 1, y);
                 for (int i = 0; i < count; i++)
                     Assert.True(Math.Abs(y[i] - expected[i]) <= ReducedPrecisionGemvTests.Gamma(4, UnitRoundoff32) * magnitude[i],
                         $"{width} {rows}x{cols} rows [{first}, {first + count}): y[{i}] = {y[i]:R}, expected {expected[i]:R}");
@@ -99,11 +99,11 @@ public sealed class QuantizedInputGemvTests
             foreach (var width in Widths.Fitting(cols))
             {
                 var together = (float[])y0.Clone();
-                Gemv.MultiplyAccumulateInt8QuantizedInputRowsAt(width, w, first, count, x, inputRows, together);
+                Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, first, count, x, inputRows, together);
                 for (int m = 0; m < inputRows; m++)
                 {
                     var alone = y0.AsSpan(m * count, count).ToArray();
-                    Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, first, count, x.AsSpan(m * cols, cols), alone);
+                    Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, first, count, x.AsSpan(m * cols, cols), 1, alone);
                     Assert.Equal(alone, together.AsSpan(m * count, count).ToArray());
                 }
             }
@@ -123,11 +123,11 @@ public sealed class QuantizedInputGemvTests
         foreach (var width in Widths.Fitting(cols))
         {
             var y = new float[rows];
-            Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, 0, rows, x, y);
+            Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, 0, rows, x, 1, y);
             foreach (float v in y) Assert.True(Math.Abs(v - expected) <= 4 * UnitRoundoff32 * Math.Abs(expected), $"{width}: {v:R} vs {expected:R}");
             // Four input rows at once (the shared-widening kernel) sum across the blocks as exactly.
             var four = new float[4 * rows];
-            Gemv.MultiplyAccumulateInt8QuantizedInputRowsAt(width, w, 0, rows, [.. x, .. x, .. x, .. x], 4, four);
+            Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, 0, rows, [.. x, .. x, .. x, .. x], 4, four);
             foreach (float v in four) Assert.Equal(y[0], v);
         }
     }
@@ -152,7 +152,7 @@ public sealed class QuantizedInputGemvTests
         foreach (var width in Widths.Fitting(cols))
         {
             float[] y = (float[])y0.Clone(), expected = (float[])y0.Clone();
-            Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, 0, rows, x, y);
+            Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, 0, rows, x, 1, y);
             Gemv.MultiplyAccumulateInt8At(width, plain.Int8Data, plain.RowScales, rows, cols, x, expected);
             Assert.Equal(expected, y);
             if (kind == "nan") Assert.Contains(y, float.IsNaN);
@@ -176,7 +176,7 @@ public sealed class QuantizedInputGemvTests
         foreach (var width in Widths.Fitting(n))
         {
             var y = new float[n];
-            Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, 0, n, x, y);
+            Gemv.MultiplyAccumulateInt8QuantizedInputAt(width, w, 0, n, x, 1, y);
             Assert.Equal(a.Select(v => (float)(v * 127)).ToArray(), y);
         }
     }
