@@ -54,20 +54,26 @@ public static partial class Gemv
     /// count, gives a row the same bits. When a row's s is not a normal float — the row is all zeros, tiny, or holds NaN
     /// or ±∞ — it is not quantized: its product is <see cref="MultiplyAccumulateInt8"/>'s (float activations), so
     /// non-finite inputs propagate. Four rows of X at a time share each widened vector of weights (the widening, not the
-    /// multiply-add, bounds the one-row kernel on AVX-512 here). Arguments are assumed valid.
+    /// multiply-add, bounds the one-row kernel on AVX-512 here). <paramref name="descendingBlockRows"/> &gt; 0: a quantized
+    /// input row that is the only one reads W's rows in blocks of that many (a multiple of four), from the last block to
+    /// the first (the snake order of <see cref="MatrixProducts.MultiplyOneRow"/>; integer sums, so the same bits).
+    /// Arguments are assumed valid.
     /// </summary>
-    internal static void MultiplyAccumulateInt8QuantizedInputUnchecked(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y) =>
-        MultiplyAccumulateInt8QuantizedInputAt(VectorWidth.For(w.Cols), w, firstRow, rowCount, x, rows, y);
+    internal static void MultiplyAccumulateInt8QuantizedInputUnchecked(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y,
+        int descendingBlockRows = 0) =>
+        MultiplyAccumulateInt8QuantizedInputAt(VectorWidth.For(w.Cols), w, firstRow, rowCount, x, rows, y, descendingBlockRows);
 
     /// <summary><see cref="MultiplyAccumulateInt8QuantizedInputUnchecked"/> at <paramref name="width"/> (whose float lanes must fit a row).</summary>
-    internal static void MultiplyAccumulateInt8QuantizedInputAt(Width width, PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y)
+    internal static void MultiplyAccumulateInt8QuantizedInputAt(Width width, PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y,
+        int descendingBlockRows = 0)
     {
         if (rowCount == 0 || w.Cols == 0 || rows == 0) return;
-        var call = new QuantizedRowsCall(w, firstRow, rowCount, x, rows, y);
+        var call = new QuantizedRowsCall(w, firstRow, rowCount, x, rows, y, rows == 1 ? descendingBlockRows : 0);
         VectorWidth.Run(width, ref call);
     }
 
-    private readonly ref struct QuantizedRowsCall(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y) : IWidthCall
+    private readonly ref struct QuantizedRowsCall(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y,
+        int descendingBlockRows) : IWidthCall
     {
         private readonly ReadOnlySpan<float> _x = x;
         private readonly Span<float> _y = y;
@@ -94,13 +100,14 @@ public static partial class Gemv
             for (; m < rows; m++)
             {
                 ReadOnlySpan<float> x1 = _x.Slice(m * k, k);
-                OneRow<TVector>(w, firstRow, rowCount, x1, InputScale<TVector>(x1), _y.Slice(m * rowCount, rowCount));
+                OneRow<TVector>(w, firstRow, rowCount, x1, InputScale<TVector>(x1), _y.Slice(m * rowCount, rowCount), descendingBlockRows);
             }
         }
     }
 
     /// <summary>One row of X with its <paramref name="scale"/>: quantized and multiplied, or (a scale that is not normal) the int8 kernel's float product.</summary>
-    private static void OneRow<TVector>(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, float scale, Span<float> y)
+    private static void OneRow<TVector>(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, float scale, Span<float> y,
+        int descendingBlockRows = 0)
         where TVector : struct, IFloatVector<TVector>
     {
         int k = w.Cols;
@@ -111,18 +118,19 @@ public static partial class Gemv
             Int8Kernel<TVector>.MultiplyAccumulate(w.Int8Data.Slice(firstRow * k, rowCount * k), rowScales, rowCount, k, x, y);
             return;
         }
-        var one = new SingleRow(w, firstRow, rowCount, x, scale, y);
+        var one = new SingleRow(w, firstRow, rowCount, x, scale, y, descendingBlockRows);
         Int16DotWidth.Run<TVector, SingleRow>(ref one);
     }
 
-    private readonly ref struct SingleRow(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, float scale, Span<float> y) : IInt16DotCall
+    private readonly ref struct SingleRow(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, float scale, Span<float> y,
+        int descendingBlockRows) : IInt16DotCall
     {
         private readonly ReadOnlySpan<float> _x = x;
         private readonly Span<float> _y = y;
 
         public void Run<TDot>() where TDot : struct, IInt16Dot<TDot> =>
             Int8QuantizedInputKernel<TDot>.Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(w.Int8Data), (nint)firstRow * w.Cols),
-                w.RowScales.Slice(firstRow, rowCount), rowCount, w.Cols, _x, scale, _y);
+                w.RowScales.Slice(firstRow, rowCount), rowCount, w.Cols, _x, scale, _y, descendingBlockRows);
     }
 
     private readonly ref struct FourRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, Vector128<float> scales, Span<float> y) : IInt16DotCall
@@ -159,15 +167,36 @@ public static partial class Gemv
             return raw.Slice(skip, length);
         }
 
-        public static void Run(ref sbyte q, ReadOnlySpan<float> rowScales, int rows, int cols, ReadOnlySpan<float> x, float inputScale, Span<float> y)
+        /// <summary>
+        /// y[rows] += the rows of q times x quantized with <paramref name="inputScale"/>; <paramref name="descendingBlockRows"/>
+        /// &gt; 0: the rows in blocks of that many from the last block to the first (x quantized once).
+        /// </summary>
+        public static void Run(ref sbyte q, ReadOnlySpan<float> rowScales, int rows, int cols, ReadOnlySpan<float> x, float inputScale, Span<float> y,
+            int descendingBlockRows = 0)
         {
             int count = TDot.Count;
             int padded = (cols + count - 1) / count * count;
             short[]? rented = null;
             Span<short> a = Aligned(padded <= StackShorts ? stackalloc short[padded + 32] : (rented = ArrayPool<short>.Shared.Rent(padded + 32)), padded);
             Quantize(x, inputScale, a, cols);
-            MultiplyAccumulate(ref q, ref MemoryMarshal.GetReference(rowScales), rows, cols, ref MemoryMarshal.GetReference(a), padded, inputScale,
-                ref MemoryMarshal.GetReference(y));
+            ref float scaleRef = ref MemoryMarshal.GetReference(rowScales);
+            ref short aRef = ref MemoryMarshal.GetReference(a);
+            ref float yRef = ref MemoryMarshal.GetReference(y);
+            if (descendingBlockRows <= 0)
+            {
+                MultiplyAccumulate(ref q, ref scaleRef, rows, cols, ref aRef, padded, inputScale, ref yRef);
+            }
+            else
+            {
+                for (int top = rows; top > 0;)
+                {
+                    // Rows [start, top): the block that holds row top − 1.
+                    int start = (top - 1) / descendingBlockRows * descendingBlockRows;
+                    MultiplyAccumulate(ref Unsafe.Add(ref q, (nint)start * cols), ref Unsafe.Add(ref scaleRef, start), top - start, cols, ref aRef, padded,
+                        inputScale, ref Unsafe.Add(ref yRef, start));
+                    top = start;
+                }
+            }
             if (rented is not null) ArrayPool<short>.Shared.Return(rented);
         }
 

@@ -191,7 +191,7 @@ internal sealed class SequenceEngine : IDisposable
                             _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
                             _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
                             _resetHidden[slot].Length == 0 ? default : _resetHidden[slot].AsSpan(_training ? t * bh : 0, bh),
-                            _recurrent, _gates, _cellScratch, _oneRowOnGemm);
+                            _recurrent, _gates, _cellScratch, _oneRowOnGemm, descending: (s & 1) == 1);
                         KeepPaddedRows(t, hPrev, hNext, cell, prev * bh, next * bh);
                     }
                     s0 += count;

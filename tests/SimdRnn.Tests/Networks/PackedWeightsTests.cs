@@ -128,6 +128,64 @@ public class PackedWeightsTests
                         Assert.Equal(BitConverter.SingleToInt32Bits(y[i * n + first + j]), BitConverter.SingleToInt32Bits(yb[i * count + j]));
         });
 
+    // Snake order: a sequence's one-row products read a W larger than half of L2 from its last rows to its first on every
+    // other step (MatrixProducts.MultiplyOneRow), so that the rows read last are still in L2. Every row must keep the bits
+    // of ascending order in every weight format: the blocks are whole row groups of each kernel (64 rows from the first
+    // row; bf16: whole panels). Blocks of W at the start, middle and end, rows 1..300 (several blocks and a partial one),
+    // columns 1..67 (tails of every width); the int8×int16 kernel with the library's block and with blocks of 4 and 8.
+    [Property(MaxTest = 120)]
+    public Property Descending_rows_give_the_bits_of_ascending_rows() =>
+        Prop.ForAll(BlockCases(maxRows: 300, maxCols: 67, maxInputRows: 2), Gen.Choose(0, 3).ToArbitrary(), (c, kind) =>
+        {
+            var (n, k, _, first, count, seed) = c;
+            float[] master = Values(n * k, seed), x = Values(k, seed + 3), y0 = Values(count, seed + 5);
+            float[] up = (float[])y0.Clone(), down = (float[])y0.Clone();
+            if (kind < 3)
+            {
+                var w = PackedMatrix.From((WeightFormat)kind, master, n, k);
+                MatrixProducts.MultiplyOneRow(w, first, count, x, up);
+                MatrixProducts.MultiplyOneRow(w, first, count, x, down, descending: true);
+                AssertSameBits(up, down, $"{(WeightFormat)kind} {c}");
+                return;
+            }
+            var q = PackedMatrix.From(WeightFormat.Int8, master, n, k).WithQuantizedInputs();
+            Gemv.MultiplyAccumulateInt8QuantizedInputUnchecked(q, first, count, x, 1, up);
+            foreach (int block in new[] { MatrixProducts.DescendingBlockRows, 4, 8 })
+            {
+                down = (float[])y0.Clone();
+                Gemv.MultiplyAccumulateInt8QuantizedInputUnchecked(q, first, count, x, 1, down, descendingBlockRows: block);
+                AssertSameBits(up, down, $"int8-int16, blocks of {block}, {c}");
+            }
+        });
+
+    // The router turns snake order on only for a block of at least MatrixProducts.DescendingMinBytes (smaller ones stay in
+    // L2 either way) and one input row: a matrix above that size, in every format, gives the same bits either way.
+    [Fact]
+    public void Large_one_row_products_give_the_same_bits_in_either_order()
+    {
+        const int n = 700, k = 203; // fp32 555 KiB; int8 and int8×int16 139 KiB, bf16 278 KiB: below, ascending either way
+        float[] master = Values(n * k, 11), x = Values(k, 12);
+        foreach (var w in new[]
+                 {
+                     PackedMatrix.FromFloat32(master, n, k), PackedMatrix.From(WeightFormat.BFloat16, master, n, k),
+                     PackedMatrix.From(WeightFormat.Int8, master, n, k), PackedMatrix.From(WeightFormat.Int8, master, n, k).WithQuantizedInputs(),
+                 })
+        {
+            float[] up = new float[n], down = new float[n];
+            MatrixProducts.Multiply(w, x, 1, up, accumulate: false);
+            MatrixProducts.Multiply(w, x, 1, down, accumulate: false, descending: true);
+            AssertSameBits(up, down, $"{w.Format} quantizing {w.QuantizesInputs}");
+        }
+        Assert.True(4L * n * k >= MatrixProducts.DescendingMinBytes);
+    }
+
+    private static void AssertSameBits(float[] expected, float[] actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{what}: row {i}: {expected[i]:R} ascending, {actual[i]:R} descending");
+    }
+
     // A block of W's rows times several input rows runs on the broadcast GEMM over a block of Wᵀ's columns (B's rows
     // ldb = W.Rows floats apart): every element must get the bits the whole product gives it. Shapes that reach every
     // part of the kernel with ldb ≠ n: more than 8 input rows (the packed sliver, the wide tiles), K past one depth
