@@ -4,10 +4,10 @@
 # sampling; JIT-compiled frames are named through DOTNET_PerfMapEnabled=1) and prints the symbols that take at least
 # 1% of the samples, SimdRnn first, then ONNX Runtime. The results are discussed in docs/profiles.md.
 #
-#   bash scripts/profile.sh step|sequence|batch gru|lstm [IxH] [seconds] [fp32|bf16|int8]
+#   bash scripts/profile.sh step|sequence|batch gru|lstm [IxH] [seconds] [fp32|bf16|int8|int8-int16]
 #
 # The last argument is SimdRnn's weight format (ONNX Runtime always runs fp32); SIMDRNN_PROFILE_ENGINES="simdrnn"
-# skips ONNX Runtime.
+# skips ONNX Runtime; SIMDRNN_PROFILE_THREADS=2 runs both engines on two threads (default one).
 #
 # Needs Debian's linux-perf (perf). Not part of CI.
 set -euo pipefail

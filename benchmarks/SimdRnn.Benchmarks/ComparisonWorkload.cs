@@ -5,7 +5,7 @@ namespace SimdRnn.Benchmarks;
 /// <summary>
 /// One ONNX Runtime comparison workload outside BenchmarkDotNet, set up as its benchmark class does (the same network,
 /// the same pinned arrays, ONNX Runtime with I/O binding): a streaming step, a sequence or a batch, with ONNX Runtime's
-/// intra-op threads and SimdRnn's MaxDegreeOfParallelism both at <c>threads</c>. Used by <see cref="ProfileWorkload"/>
+/// intra-op threads and SimdRnn's MaxDegreeOfParallelism (the session's and the step's state's) both at <c>threads</c>. Used by <see cref="ProfileWorkload"/>
 /// (one engine in a loop, for a profiler) and <see cref="EngineVersus"/> (both engines in alternating slices).
 /// </summary>
 internal sealed class ComparisonWorkload : IDisposable
@@ -31,6 +31,7 @@ internal sealed class ComparisonWorkload : IDisposable
         _session = network.CreateSession();
         _session.MaxDegreeOfParallelism = threads;
         _state = network.CreateState(batch);
+        _state.MaxDegreeOfParallelism = threads; // a step splits across cores only where it pays (RowSplitPlan)
         _x = OrtHarness.Random(batch * network.Spec.InputSize, 7);
         _y = new float[batch * network.Spec.OutputSize];
     }
@@ -66,5 +67,6 @@ internal sealed class ComparisonWorkload : IDisposable
     {
         _harness.Dispose();
         _session.Dispose();
+        _state.Dispose();
     }
 }

@@ -33,8 +33,9 @@ internal static class MatrixProducts
     /// width, each element the same sum in the same order as in <see cref="Multiply"/>. <paramref name="usePanels"/> (batches,
     /// B ≥ 2): a whole product (all of W's rows) reads Wᵀ's pre-packed slivers (<see cref="PackedMatrix.Panels"/>), the
     /// same bits. <paramref name="oneRowOnGemm"/>: one row on the GEMM kernel as well (see <see cref="Multiply"/>).
-    /// <paramref name="descending"/>: a one-row GEMV over a block larger than <see cref="DescendingMinBytes"/> reads W's
-    /// rows from the last block to the first (see <see cref="MultiplyOneRow"/>), the same bits.
+    /// <paramref name="descending"/>: a one-row product reads W's rows from the last block to the first (see
+    /// <see cref="MultiplyOneRow"/>), the same bits; the engines ask for it on every other step of a sequence whose W_hh
+    /// is at least <see cref="DescendingMinBytes"/>.
     /// </summary>
     public static void MultiplyRows(PackedMatrix w, int firstRow, int rowCount, ReadOnlySpan<float> x, int rows, Span<float> y, bool accumulate,
         bool oneRowOnGemm = false, bool usePanels = false, bool descending = false) =>
@@ -59,7 +60,7 @@ internal static class MatrixProducts
     {
         int k = w.Cols;
         bool hasStart = !start.IsEmpty;
-        descending = descending && rows == 1 && w.StoredBytes / Math.Max(w.Rows, 1) * rowCount >= DescendingMinBytes;
+        descending = descending && rows == 1;
         if (w.QuantizesInputs)
         {
             // Each input row quantized on its own (its own s_x), through the int8×int16 kernels: a row gets the same bits
@@ -136,8 +137,8 @@ internal static class MatrixProducts
     }
 
     /// <summary>
-    /// The least bytes of W a one-row product reads in descending order when asked: half of this CPU family's 1 MiB
-    /// L2 per core; a smaller block stays in L2 from one step to the next in either order.
+    /// The least bytes of W_hh for which a sequence alternates the order of its one-row products (snake order): half of
+    /// this CPU family's 1 MiB L2 per core; a smaller matrix stays in L2 from one step to the next in either order.
     /// </summary>
     internal const long DescendingMinBytes = 512 * 1024;
 

@@ -138,6 +138,9 @@ public sealed partial class RecurrentSession : IDisposable
     /// <summary>Rows per chunk of the input projection on the one-thread path (0: automatic; tests of chunk boundaries).</summary>
     internal int ProjectionChunkRowsForTests { set => _engine.ProjectionChunkRowsOverride = value; }
 
+    /// <summary>The least bytes of W_hh a B = 1 sequence reads in snake order (tests: 0 for every matrix, <see cref="long.MaxValue"/> for none).</summary>
+    internal long SnakeMinBytesForTests { set => _engine.SnakeMinBytesOverride = value; }
+
     /// <summary>Runs through the parallel path whatever the size (tests of small cases).</summary>
     internal void RunParallelForTests(ReadOnlySpan<float> input, int batch, Span<float> output, ReadOnlySpan<float> initialHidden,
         ReadOnlySpan<float> initialCell, Span<float> finalHidden, Span<float> finalCell, Span<float> layerOutput, ReadOnlySpan<int> lengths = default)

@@ -122,7 +122,8 @@ internal sealed class RowSplitSequence : RowSplitJob, IDisposable
                     int t = d == 0 ? s : steps - 1 - s;
                     int prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
                     // Q_w = H_prev·W_hh,wᵀ, then the gate pass of this worker's units for every stream.
-                    MatrixProducts.Multiply(share.Recurrent, hidden.Slice(prev * bh, bh), batch, q, accumulate: false, descending: (s & 1) == 1);
+                    MatrixProducts.Multiply(share.Recurrent, hidden.Slice(prev * bh, bh), batch, q, accumulate: false,
+                        descending: (s & 1) == 1 && share.Recurrent.StoredBytes >= MatrixProducts.DescendingMinBytes);
                     for (int b = 0; b < batch; b++)
                     {
                         int unitPrev = prev * bh + b * h + first, unitNext = next * bh + b * h + first;

@@ -168,6 +168,9 @@ internal sealed class SequenceEngine : IDisposable
                 // P = X·W_ihᵀ + (b_ih + b_hh), one product per chunk of time steps (see ProjectionChunkSteps), then
                 // the chunk's steps in this direction's order.
                 int chunkSteps = ProjectionChunkSteps(steps, batch, inputSize);
+                // Snake order: a W_hh larger than half of L2 is read from its last rows to its first on every other step
+                // (MatrixProducts.MultiplyOneRow; one-row products only, the same bits).
+                bool snake = w.Recurrent.StoredBytes >= _snakeMinBytes;
                 for (int s0 = 0; s0 < steps;)
                 {
                     int count = Math.Min(chunkSteps, steps - s0);
@@ -191,7 +194,7 @@ internal sealed class SequenceEngine : IDisposable
                             _spec.HasCellState ? cell.Slice(prev * bh, bh) : default, _spec.HasCellState ? cell.Slice(next * bh, bh) : default,
                             _training ? _cache[slot].AsSpan(t * batch * _cacheWidth, batch * _cacheWidth) : default,
                             _resetHidden[slot].Length == 0 ? default : _resetHidden[slot].AsSpan(_training ? t * bh : 0, bh),
-                            _recurrent, _gates, _cellScratch, _oneRowOnGemm, descending: (s & 1) == 1);
+                            _recurrent, _gates, _cellScratch, _oneRowOnGemm, descending: snake && (s & 1) == 1);
                         KeepPaddedRows(t, hPrev, hNext, cell, prev * bh, next * bh);
                     }
                     s0 += count;
@@ -388,6 +391,14 @@ internal sealed class SequenceEngine : IDisposable
         _chunkRowsOverride > 0 ? _chunkRowsOverride : Math.Max(ProjectionChunkFloats / Math.Max(_gh, 1), inputSize);
 
     private int _chunkRowsOverride;
+
+    private long _snakeMinBytes = MatrixProducts.DescendingMinBytes;
+
+    /// <summary>The least bytes of W_hh read in snake order, instead of <see cref="MatrixProducts.DescendingMinBytes"/> (tests: 0, every matrix; <see cref="long.MaxValue"/>, none).</summary>
+    internal long SnakeMinBytesOverride
+    {
+        set => _snakeMinBytes = value;
+    }
 
     /// <summary>Rows per projection chunk instead of the automatic choice (0: automatic); tests run many chunk boundaries with it.</summary>
     internal int ProjectionChunkRowsOverride
