@@ -179,9 +179,6 @@ public sealed class PairedBFloat16GemvTests
             Gemv.MultiplyAccumulatePairedBFloat16(packed, rows, cols, panel, 7, 3, x, y.AsSpan(0, 3)); // narrow, one lane
             foreach (var width in widths) Gemv.MultiplyAccumulatePairedBFloat16At(width, packed, rows, cols, panel, 1, rows - 1, x, y.AsSpan(1));
         }
-        RunAll();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RunAll();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.Of(RunAll, repetitions: 1));
     }
 }
