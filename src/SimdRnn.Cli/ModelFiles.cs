@@ -12,32 +12,42 @@ public static class ModelFiles
     /// <returns>True for .onnx.</returns>
     public static bool IsOnnx(string path) => string.Equals(Path.GetExtension(path), ".onnx", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The CLI's names of the weight formats (<c>--weights</c>): fp32, bf16, int8, int8-int16 (int8 weights, int16 activations).</summary>
-    public static IReadOnlyList<string> WeightFormatNames { get; } = ["fp32", "bf16", "int8", "int8-int16"];
+    /// <summary>Every weight format and its CLI name (<c>--weights</c>, the saved file's "weights" metadata), in listing order.</summary>
+    private static readonly (string Name, WeightPrecision Precision)[] s_weightFormats =
+    [
+        ("fp32", WeightPrecision.Float32),
+        ("bf16", WeightPrecision.BFloat16),
+        ("int8", WeightPrecision.Int8),
+        ("int8-int16", WeightPrecision.Int8WithInt16Activations), // int8 weights, int16 activations
+    ];
 
-    /// <summary>The weight format called <paramref name="name"/> (fp32, bf16, int8 or int8-int16).</summary>
+    /// <summary>The CLI's names of the weight formats (<c>--weights</c>): fp32, bf16, int8, int8-int16.</summary>
+    public static IReadOnlyList<string> WeightFormatNames { get; } = Array.ConvertAll(s_weightFormats, f => f.Name);
+
+    /// <summary>Every weight format, in the order of <see cref="WeightFormatNames"/> (<c>bench --weights all</c>).</summary>
+    public static IReadOnlyList<WeightPrecision> WeightFormats { get; } = Array.ConvertAll(s_weightFormats, f => f.Precision);
+
+    /// <summary>The weight format called <paramref name="name"/> (one of <see cref="WeightFormatNames"/>).</summary>
     /// <param name="name">The CLI name.</param>
     /// <returns>The precision.</returns>
     /// <exception cref="ArgumentException">Not one of the names.</exception>
-    public static WeightPrecision ParseWeights(string name) => name switch
+    public static WeightPrecision ParseWeights(string name)
     {
-        "fp32" => WeightPrecision.Float32,
-        "bf16" => WeightPrecision.BFloat16,
-        "int8" => WeightPrecision.Int8,
-        "int8-int16" => WeightPrecision.Int8WithInt16Activations,
-        _ => throw new ArgumentException($"--weights must be fp32, bf16, int8 or int8-int16, not '{name}'.", nameof(name)),
-    };
+        foreach (var (formatName, precision) in s_weightFormats)
+            if (formatName == name) return precision;
+        throw new ArgumentException($"--weights must be one of {string.Join(", ", WeightFormatNames)}, not '{name}'.", nameof(name));
+    }
 
-    /// <summary>The CLI name of <paramref name="precision"/> (fp32, bf16, int8, int8-int16).</summary>
+    /// <summary>The CLI name of <paramref name="precision"/> (one of <see cref="WeightFormatNames"/>).</summary>
     /// <param name="precision">The precision.</param>
     /// <returns>The name.</returns>
-    public static string WeightsName(WeightPrecision precision) => precision switch
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined precision.</exception>
+    public static string WeightsName(WeightPrecision precision)
     {
-        WeightPrecision.BFloat16 => "bf16",
-        WeightPrecision.Int8 => "int8",
-        WeightPrecision.Int8WithInt16Activations => "int8-int16",
-        _ => "fp32",
-    };
+        foreach (var (name, formatPrecision) in s_weightFormats)
+            if (formatPrecision == precision) return name;
+        throw new ArgumentOutOfRangeException(nameof(precision), precision, "Not a weight precision.");
+    }
 
     /// <summary>
     /// The bytes the recurrent weight matrices (every <c>weight_ih_l*</c> / <c>weight_hh_l*</c>) take in

@@ -59,7 +59,7 @@ static Command RunCommand()
     var head = new Option<string?>("--head") { Description = "Readout activation, overriding the file's metadata." };
     head.AcceptOnlyFromAmong("none", "sigmoid");
     var batchFirst = new Option<bool>("--batch-first") { Description = "x, y and out are [B,T,·]." };
-    var weights = new Option<string?>("--weights") { Description = "Format of the recurrent weight matrices: fp32 (PyTorch-exact), bf16 (rounded to nearest bfloat16) int8 (per-row scale) or int8-int16 (int8 weights, inputs and states quantized to int16 per product); biases and readout stay fp32. Default: the file's (fp32, or bf16 for a saved bf16 network)." };
+    var weights = new Option<string?>("--weights") { Description = "Format of the recurrent weight matrices: fp32 (PyTorch-exact), bf16 (rounded to nearest bfloat16), int8 (per-row scale) or int8-int16 (int8 weights, inputs and states quantized to int16 per product); biases and readout stay fp32. Default: the file's (fp32, or bf16 for a saved bf16 network)." };
     weights.AcceptOnlyFromAmong([.. ModelFiles.WeightFormatNames]);
     var run = new Command("run", "Run a PyTorch recurrent model over the sequences in a safetensors file.")
     {
@@ -194,7 +194,7 @@ static Command BenchCommand()
             Action<TextWriter> writeText;
             if (chosen == "all")
             {
-                var results = BenchModel.RunAll(settings, [WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8, WeightPrecision.Int8WithInt16Activations]);
+                var results = BenchModel.RunAll(settings, ModelFiles.WeightFormats);
                 writeJson = stream => BenchModel.WriteJson(settings, results, stream);
                 writeText = text => BenchModel.WriteText(settings, results, text);
             }

@@ -10,6 +10,15 @@ public static partial class Gemv
 {
     // ------------------------------------------------------------------ int8 weights × int16-quantized inputs
 
+    /// <summary>
+    /// Where a descending one-row product's next block starts (snake order, <see cref="MatrixProducts.MultiplyOneRow"/>):
+    /// the first row of the block of <paramref name="block"/> rows, counted from <paramref name="origin"/>, that holds row
+    /// <paramref name="top"/> − 1, but not below <paramref name="first"/>. The product then runs rows [start, top) and
+    /// goes on with top = start until top = first.
+    /// </summary>
+    internal static int DescendingBlockStart(int top, int first, int origin, int block) =>
+        Math.Max(first, origin + (top - 1 - origin) / block * block);
+
     /// <summary>The largest int16 activation: an input vector x is quantized with <c>s_x = max_j |x_j| / 32767</c>.</summary>
     internal const int Int16Limit = 32767;
 
@@ -182,20 +191,14 @@ public static partial class Gemv
             ref float scaleRef = ref MemoryMarshal.GetReference(rowScales);
             ref short aRef = ref MemoryMarshal.GetReference(a);
             ref float yRef = ref MemoryMarshal.GetReference(y);
-            if (descendingBlockRows <= 0)
+            // Ascending: one block of all the rows. Descending: blocks from the last to the first, x quantized once.
+            int block = descendingBlockRows > 0 ? descendingBlockRows : rows;
+            for (int top = rows; top > 0;)
             {
-                MultiplyAccumulate(ref q, ref scaleRef, rows, cols, ref aRef, padded, inputScale, ref yRef);
-            }
-            else
-            {
-                for (int top = rows; top > 0;)
-                {
-                    // Rows [start, top): the block that holds row top − 1.
-                    int start = (top - 1) / descendingBlockRows * descendingBlockRows;
-                    MultiplyAccumulate(ref Unsafe.Add(ref q, (nint)start * cols), ref Unsafe.Add(ref scaleRef, start), top - start, cols, ref aRef, padded,
-                        inputScale, ref Unsafe.Add(ref yRef, start));
-                    top = start;
-                }
+                int start = DescendingBlockStart(top, 0, 0, block);
+                MultiplyAccumulate(ref Unsafe.Add(ref q, (nint)start * cols), ref Unsafe.Add(ref scaleRef, start), top - start, cols, ref aRef, padded,
+                    inputScale, ref Unsafe.Add(ref yRef, start));
+                top = start;
             }
             if (rented is not null) ArrayPool<short>.Shared.Return(rented);
         }

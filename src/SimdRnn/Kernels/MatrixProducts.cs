@@ -60,7 +60,6 @@ internal static class MatrixProducts
     {
         int k = w.Cols;
         bool hasStart = !start.IsEmpty;
-        descending = descending && rows == 1;
         if (w.QuantizesInputs)
         {
             // Each input row quantized on its own (its own s_x), through the int8×int16 kernels: a row gets the same bits
@@ -167,8 +166,7 @@ internal static class MatrixProducts
         int block = panels ? w.PanelRows : DescendingBlockRows, origin = panels ? 0 : firstRow;
         for (int top = firstRow + rowCount; top > firstRow;)
         {
-            // [start, top): the block that holds row top − 1, cut at firstRow.
-            int start = Math.Max(firstRow, origin + (top - 1 - origin) / block * block);
+            int start = Gemv.DescendingBlockStart(top, firstRow, origin, block);
             MultiplyOneRowBlock(w, start, top - start, x, y.Slice(start - firstRow, top - start));
             top = start;
         }

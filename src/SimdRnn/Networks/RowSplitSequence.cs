@@ -117,13 +117,14 @@ internal sealed class RowSplitSequence : RowSplitJob, IDisposable
                 Span<float> projection = _projection[worker].AsSpan(0, rows * gu);
                 MatrixProducts.MultiplyFrom(share.Input, share.Bias, layerInput, rows, projection);
 
+                // Snake order for a share of W_hh larger than half of L2 (MatrixProducts.MultiplyOneRow).
+                bool snake = share.Recurrent.StoredBytes >= MatrixProducts.DescendingMinBytes;
                 for (int s = 0; s < steps; s++)
                 {
                     int t = d == 0 ? s : steps - 1 - s;
                     int prev = d == 0 ? t : t + 1, next = d == 0 ? t + 1 : t;
                     // Q_w = H_prev·W_hh,wᵀ, then the gate pass of this worker's units for every stream.
-                    MatrixProducts.Multiply(share.Recurrent, hidden.Slice(prev * bh, bh), batch, q, accumulate: false,
-                        descending: (s & 1) == 1 && share.Recurrent.StoredBytes >= MatrixProducts.DescendingMinBytes);
+                    MatrixProducts.Multiply(share.Recurrent, hidden.Slice(prev * bh, bh), batch, q, accumulate: false, descending: snake && (s & 1) == 1);
                     for (int b = 0; b < batch; b++)
                     {
                         int unitPrev = prev * bh + b * h + first, unitNext = next * bh + b * h + first;
